@@ -1,0 +1,123 @@
+"""Vectorized, exact rounding and overflow on raw integers.
+
+Two carriers hold raw fixed-point integers:
+
+* ``int64`` arrays holding values of magnitude below 2**62 (or ``object`` arrays of
+  Python ints when an intermediate could leave that range): the general, exact path;
+* ``float64`` arrays whose values are integers of magnitude below 2**52: every operation
+  used below is then exact, and numpy's float kernels (and BLAS for the products that
+  produce them) are much faster than its integer ones.
+
+The rounding decision itself is written once (:func:`_round_up`) and shared by both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .modes import Overflow, Rounding
+
+FLOAT_CARRIER_LIMIT = 2**52  # |value| below this: float64 arithmetic used here is exact
+
+
+def _round_up(floor, rem, half, negative, rounding: Rounding):
+    """Whether to add one to ``floor``: ``rem`` is what was cut off (0 <= rem < 2*half)."""
+    if rounding is Rounding.TRN:
+        return np.zeros(np.shape(floor), dtype=bool)
+    if rounding is Rounding.TRN_ZERO:
+        return negative & (rem != 0)
+    above = rem > half
+    tie = rem == half
+    if rounding is Rounding.RND:
+        return above | tie
+    if rounding is Rounding.RND_ZERO:
+        return above | (tie & negative)
+    if rounding is Rounding.RND_MIN_INF:
+        return above
+    if rounding is Rounding.RND_INF:
+        return above | (tie & ~negative)
+    if rounding is Rounding.RND_CONV:
+        return above | (tie & ((floor % 2) != 0))
+    raise AssertionError(rounding)
+
+
+def round_real(y: np.ndarray, rounding: Rounding) -> np.ndarray:
+    """Round arbitrary finite float64 values to integers (returned as float64), exactly."""
+    floor = np.floor(y)
+    frac = y - floor  # exact for every finite double
+    if rounding is Rounding.TRN:
+        return floor
+    return floor + _round_up(floor, frac, 0.5, y < 0, rounding)
+
+
+def shift_right(v: np.ndarray, shift: int, rounding: Rounding) -> np.ndarray:
+    """Divide raw integers by ``2**shift`` (shift >= 1) and round; same carrier out."""
+    if v.dtype == np.float64:
+        y = v * (2.0**-shift)
+        if rounding is Rounding.TRN:
+            return np.floor(y)
+        if rounding is Rounding.RND:  # |y| < 2**51: y + 0.5 is exact
+            return np.floor(y + 0.5)
+        return round_real(y, rounding)
+    if shift > 62 and v.dtype != object:
+        v = v.astype(object)
+    if rounding is Rounding.RND:
+        return (v + (1 << (shift - 1))) >> shift  # |v| < 2**62 on the int64 carrier
+    floor = v >> shift
+    if rounding is Rounding.TRN:
+        return floor
+    rem = v - (floor << shift) if v.dtype == object else v & ((1 << shift) - 1)
+    return floor + _round_up(floor, rem, 1 << (shift - 1), v < 0, rounding)
+
+
+def overflow(v: np.ndarray, width: int, signed: bool, mode: Overflow) -> np.ndarray:
+    """Bring integers into the range of a ``width``-bit (un)signed type; same carrier out."""
+    lo = -(1 << (width - 1)) if signed else 0
+    hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
+    if mode is Overflow.SAT_SYM and signed:
+        lo = -hi
+    if mode in (Overflow.SAT, Overflow.SAT_SYM):
+        return _clip(v, lo, hi)
+    if mode is Overflow.SAT_ZERO:
+        return np.where((v < lo) | (v > hi), 0, v).astype(v.dtype)
+    return _wrap(v, width, signed)
+
+
+def _clip(v, lo, hi):
+    if v.dtype == np.float64:
+        return np.clip(v, float(lo), float(hi))
+    return np.minimum(np.maximum(v, lo), hi)
+
+
+def _wrap(v: np.ndarray, width: int, signed: bool) -> np.ndarray:
+    modulus = 1 << width
+    if v.dtype == np.float64:
+        m = np.fmod(v, float(modulus))  # exact
+        m = np.where(m < 0, m + modulus, m)
+        return np.where(m > (modulus >> 1) - 1, m - modulus, m) if signed else m
+    if v.dtype == object:
+        m = v % modulus
+        return np.where(m >= (modulus >> 1), m - modulus, m) if signed else m
+    m = v.view(np.uint64) & np.uint64(modulus - 1)
+    if signed:
+        half = np.uint64(modulus >> 1)
+        return (m ^ half).astype(np.int64) - np.int64(modulus >> 1)
+    return m.astype(np.int64)
+
+
+def shift_left(v: np.ndarray, shift: int, width: int, signed: bool, mode: Overflow):
+    """Multiply raw integers by ``2**shift`` without leaving the carrier's exact range.
+
+    For the saturating modes, values far outside the target are first clamped to just
+    outside it (so they still overflow the same way); for WRAP the int64 product is
+    taken modulo 2**64, which the later wrap to ``width`` bits does not notice.
+    """
+    if v.dtype == np.float64:
+        return v * (2.0**shift)
+    if v.dtype == object:
+        return v << shift
+    if mode is Overflow.WRAP:
+        return (v.view(np.uint64) << np.uint64(shift)).view(np.int64)
+    lo = -(1 << (width - 1)) if signed else 0
+    hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
+    return _clip(v, (lo >> shift) - 1, (hi >> shift) + 1) << shift
