@@ -121,3 +121,11 @@ def shift_left(v: np.ndarray, shift: int, width: int, signed: bool, mode: Overfl
     lo = -(1 << (width - 1)) if signed else 0
     hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
     return _clip(v, (lo >> shift) - 1, (hi >> shift) + 1) << shift
+
+
+def divide(num: np.ndarray, den, rounding: Rounding) -> np.ndarray:
+    """Round ``num / den`` to an integer exactly (int64 or object arrays; ``den`` > 0,
+    a scalar or an array broadcasting against ``num``)."""
+    floor = num // den
+    rem = num - floor * den
+    return floor + _round_up(floor, 2 * rem, den, num < 0, rounding)

@@ -129,6 +129,21 @@ class FixedType:
         out = _r.overflow(v, self.width, self.signed, self.overflow)
         return out.astype(np.int64) if out.dtype == object else out
 
+    def from_ratio(self, raw, frac_bits: int, divisor) -> np.ndarray:
+        """Convert ``raw * 2**-frac_bits / divisor`` (divisor: positive integers, scalar or
+        array) to this type, rounding the exact quotient; int64 in and out."""
+        shift = self.frac_bits - frac_bits
+        num = np.asarray(raw).astype(np.int64)
+        den = np.asarray(divisor, dtype=np.int64)
+        if shift > 0:
+            if num.size and np.abs(num).max() >= 2 ** max(62 - shift, 0):
+                num = num.astype(object)  # the scaled numerator leaves int64
+            num = num << shift
+        elif shift < 0:
+            den = den << -shift
+        out = _r.overflow(_r.divide(num, den, self.rounding), self.width, self.signed, self.overflow)
+        return out.astype(np.int64)
+
     def requantize(self, raw, source: FixedType) -> np.ndarray:
         """Raw integers of type ``source`` to raw integers of this type."""
         return self.from_raw(raw, source.frac_bits)

@@ -1,0 +1,133 @@
+"""The typed configuration: model-wide defaults, per-layer overrides, pass switches.
+
+Strings from YAML/JSON/the command line are parsed once, in :mod:`.io`, into these
+dataclasses; nothing inside rtl4ml looks at a type string again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from enum import Enum
+
+from ..errors import ConfigError
+from ..fixed import FixedType, Overflow, Rounding
+
+
+class Strategy(Enum):
+    LATENCY = "latency"  # every multiplier its own, II = 1 at reuse 1
+    RESOURCE = "resource"  # multipliers shared over reuse_factor cycles
+
+
+class Auto(Enum):
+    """``accumulator: auto``: exact, sized from the actual weights and input range."""
+
+    EXACT = "auto"
+
+
+@dataclass(frozen=True)
+class AutoBits:
+    """``fixed<16,auto>``: the width and modes are given, the integer bits are chosen
+    from the data (weights for weight/bias types, calibration inputs for results)."""
+
+    width: int
+    signed: bool = True
+    rounding: Rounding = Rounding.RND
+    overflow: Overflow = Overflow.SAT
+
+    def __str__(self) -> str:
+        probe = FixedType(self.width, 0, self.signed, self.rounding, self.overflow)
+        return str(probe).replace(f"<{self.width},0", f"<{self.width},auto")
+
+    def with_int_bits(self, int_bits: int) -> FixedType:
+        return FixedType(self.width, int_bits, self.signed, self.rounding, self.overflow)
+
+
+TypeSpec = FixedType | AutoBits
+TYPE_KEYS = ("precision", "input", "weight", "bias", "result", "accumulator", "param", "table", "inv_table")
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """Settings of one layer (or, under ``model:``, defaults for every layer). None = unset.
+
+    Types: ``precision`` (fallback for any type not set), ``input`` (network input),
+    ``weight``, ``bias``, ``result``, ``accumulator`` (``auto`` = exact), ``param``
+    (activation constants: LeakyReLU alpha, Clip bounds, HardSigmoid slope/offset),
+    ``table`` (Tanh/Sigmoid table entries; Softmax exp table), ``inv_table`` (Softmax
+    1/sum table). Tables: ``table_size`` entries over ``table_range`` (see docs).
+    Hardware: ``reuse_factor``, ``strategy``.
+    """
+
+    precision: TypeSpec | None = None
+    input: TypeSpec | None = None
+    weight: TypeSpec | None = None
+    bias: TypeSpec | None = None
+    result: TypeSpec | None = None
+    accumulator: TypeSpec | Auto | None = None
+    param: TypeSpec | None = None
+    table: TypeSpec | None = None
+    inv_table: TypeSpec | None = None
+    table_size: int | None = None
+    table_range: float | None = None
+    reuse_factor: int | None = None
+    strategy: Strategy | None = None
+
+    def __post_init__(self):
+        if self.reuse_factor is not None and (not isinstance(self.reuse_factor, int) or self.reuse_factor < 1):
+            raise ConfigError(f"reuse_factor must be an integer >= 1, got {self.reuse_factor!r}")
+        if self.table_size is not None and (self.table_size < 2 or self.table_size & (self.table_size - 1)):
+            raise ConfigError(f"table_size must be a power of two >= 2, got {self.table_size!r}")
+        if self.table_range is not None and self.table_range <= 0:
+            raise ConfigError(f"table_range must be > 0, got {self.table_range!r}")
+
+    def explicit(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def overlay(self, other: LayerConfig) -> LayerConfig:
+        """This config with every key ``other`` sets taken from ``other``."""
+        return LayerConfig(**{**self.explicit(), **other.explicit()})
+
+
+MODEL_DEFAULTS = LayerConfig(
+    precision=FixedType(16, 6),
+    accumulator=Auto.EXACT,
+    param=FixedType(24, 8),
+    table_size=1024,
+    reuse_factor=1,
+    strategy=Strategy.LATENCY,
+)
+
+
+@dataclass(frozen=True)
+class PassConfig:
+    remove_identity: bool = True  # drop Dropout and Identity nodes
+    fold_batchnorm: bool = True  # fold BatchNorm into the preceding Dense/Conv
+    fuse_activations: bool = True  # apply activations inside the producing Dense/Conv
+
+
+@dataclass(frozen=True)
+class Config:
+    """``model`` defaults, per-layer overrides by layer name, and pass switches."""
+
+    model: LayerConfig = field(default_factory=LayerConfig)
+    layers: dict[str, LayerConfig] = field(default_factory=dict)
+    passes: PassConfig = field(default_factory=PassConfig)
+
+    @property
+    def defaults(self) -> LayerConfig:
+        return MODEL_DEFAULTS.overlay(self.model)
+
+    def layer(self, *names: str) -> tuple[LayerConfig, LayerConfig]:
+        """(layer-level settings merged over ``names`` in order, model-level defaults)."""
+        merged = LayerConfig()
+        for name in names:
+            if name in self.layers:
+                merged = merged.overlay(self.layers[name])
+        return merged, self.defaults
+
+    def check_layer_names(self, known) -> None:
+        unknown = sorted(set(self.layers) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"config names layer(s) {unknown} that the model does not have; its layers are: {sorted(known)}"
+            )

@@ -1,0 +1,48 @@
+"""Bit-exact activations on raw integers of any fraction width.
+
+Used both for standalone Activation nodes (input: the previous tensor) and for
+activations fused into Dense/Conv (input: the accumulator), so the two give the
+same integers whenever the accumulator and the tensor hold the same values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import FixedType
+from ..ir import Activation, ActivationKind, NodePrecision
+from .carrier import fit
+from .tables import TableFunction, lookup
+
+_TABLE_FN = {ActivationKind.TANH: TableFunction.TANH, ActivationKind.SIGMOID: TableFunction.SIGMOID}
+
+
+def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePrecision, where: str) -> np.ndarray:
+    """Apply ``act`` to raw values described by ``t`` and convert to ``p.result``."""
+    result = p.result
+    f = t.frac_bits
+    kind = ActivationKind.LINEAR if act is None else act.kind
+    if kind is ActivationKind.LINEAR:
+        return result.from_raw(raw, f)
+    if kind is ActivationKind.RELU:
+        return result.from_raw(np.maximum(raw, 0), f)
+    if kind in _TABLE_FN:
+        entries = lookup(_TABLE_FN[kind], raw, f, p.table)
+        return result.requantize(entries, p.table.precision)
+    param = p.param
+    pf = param.frac_bits
+    if kind is ActivationKind.LEAKY_RELU:
+        alpha = int(param.quantize(act.alpha))
+        x = fit(raw, t.width + param.width, where)
+        return result.from_raw(np.where(x >= 0, x * 2**pf, x * alpha), f + pf)
+    if kind is ActivationKind.CLIP:
+        common = max(f, pf)
+        lo, hi = (int(v) << (common - pf) for v in param.quantize([act.min_value, act.max_value]))
+        x = fit(raw, t.width + common - f, where) * 2 ** (common - f)
+        return result.from_raw(np.clip(x, lo, hi), common)
+    if kind is ActivationKind.HARD_SIGMOID:
+        slope, offset = (int(v) for v in param.quantize([act.alpha, act.beta]))
+        x = fit(raw, t.width + param.width + 1, where)
+        one = 2 ** (f + pf)
+        return result.from_raw(np.clip(x * slope + offset * 2**f, 0, one), f + pf)
+    raise AssertionError(kind)

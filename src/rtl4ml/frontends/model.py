@@ -1,0 +1,26 @@
+"""What every frontend returns: an IR graph plus the layouts of its inputs and outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import Graph
+from .layout import Layout
+
+
+@dataclass(frozen=True)
+class ImportedModel:
+    """An IR graph and, per graph input and output (by IR node name), the layout the
+    source framework uses for it, so that users feed and read data in their own layout."""
+
+    graph: Graph
+    input_layouts: dict[str, Layout] = field(default_factory=dict)
+    output_layouts: dict[str, Layout] = field(default_factory=dict)
+    source: str = "ir"
+
+    @staticmethod
+    def channels_last(graph: Graph, source: str = "ir") -> ImportedModel:
+        """A model whose source layout equals the IR's (Keras, or an IR graph)."""
+        ins = {n: Layout.identity(graph.shapes[n]) for n in graph.inputs}
+        outs = {n: Layout.identity(graph.shapes[n]) for n in graph.outputs}
+        return ImportedModel(graph, ins, outs, source)
