@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fixed import FixedType
+from ..fixed import FixedType, Overflow
 from ..ir import Activation, ActivationKind, NodePrecision
 from .carrier import fit
 from .tables import TableFunction, lookup
@@ -25,7 +25,12 @@ def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePreci
     if kind is ActivationKind.LINEAR:
         return result.from_raw(raw, f)
     if kind is ActivationKind.RELU:
-        return result.from_raw(np.maximum(raw, 0), f)
+        if result.overflow is Overflow.WRAP:
+            return result.from_raw(np.maximum(raw, 0), f)
+        # rounding is monotonic with round(0) = 0 and saturation keeps signs:
+        # max(convert(x), 0) == convert(max(x, 0)), one pass cheaper
+        y = result.from_raw(raw, f)
+        return np.maximum(y, 0, out=y) if y is not raw else np.maximum(y, 0)
     if kind in _TABLE_FN:
         entries = lookup(_TABLE_FN[kind], raw, f, p.table)
         return result.requantize(entries, p.table.precision)

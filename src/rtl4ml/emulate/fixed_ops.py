@@ -9,6 +9,7 @@ declared type, each with that type's rounding and overflow modes.
 from __future__ import annotations
 
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from ..fixed import FixedType
 from ..ir import Node
 from ..ir import ops as O
+from . import fast_linear
 from .carrier import fit
 from .fixed_activation import activate
 from .tables import TableFunction, lookup
@@ -35,25 +37,41 @@ def _where(node: Node) -> str:
     return f"node '{node.name}' ({node.op.label})"
 
 
-def _accumulate(node: Node, x: FixedArray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``x @ weight + bias`` (weight (K, F) real-valued) in the node's accumulator type."""
+_CONSTANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def quantized(op: O.Op, values: np.ndarray, t: FixedType) -> np.ndarray:
+    """``t.quantize(values)`` for a constant of ``op``, computed once per op and type."""
+    per_op = _CONSTANTS.setdefault(op, {})
+    key = (id(values), t)
+    if key not in per_op:
+        per_op[key] = t.quantize(values)
+    return per_op[key]
+
+
+def _linear_bits(x: FixedArray, p, k: int) -> int:
+    """A bound on the bits of every partial sum of a K-term dot product plus bias."""
+    acc = p.accumulator
+    prod_frac = x.type.frac_bits + p.weight.frac_bits
+    return x.type.width + p.weight.width + math.ceil(math.log2(k + 1)) + max(acc.frac_bits - prod_frac, 0) + 1
+
+
+def _accumulate(node: Node, x: FixedArray, w: np.ndarray, b: np.ndarray, bits: int) -> np.ndarray:
+    """``x @ w + b`` on raw weights (K, F) and aligned raw bias, in the accumulator type."""
     p = node.precision
     acc = p.accumulator
-    w = p.weight.quantize(weight)
-    b = p.bias.quantize(bias)
     prod_frac = x.type.frac_bits + p.weight.frac_bits
-    k = weight.shape[0]
-    bits = x.type.width + p.weight.width + math.ceil(math.log2(k + 1)) + max(acc.frac_bits - prod_frac, 0) + 1
     if acc.frac_bits >= prod_frac:
         xs = fit(x.raw, bits, _where(node))
-        total = (xs @ w.astype(xs.dtype)) * 2 ** (acc.frac_bits - prod_frac)
+        total = xs @ w.astype(xs.dtype)
+        if acc.frac_bits > prod_frac:
+            total *= 2 ** (acc.frac_bits - prod_frac)
     else:  # the accumulator drops product bits: round each product, as hardware does
         wide = FixedType(62, 62 - acc.frac_bits, True, acc.rounding, acc.overflow)
         xs = fit(x.raw, 62, _where(node))
         products = xs[..., :, None] * w
-        total = wide.from_raw(products, prod_frac).sum(axis=-2)
-        total = fit(total, bits, _where(node))
-    total = total + fit(_align_bias(b, p.bias, acc), bits, _where(node))
+        total = fit(wide.from_raw(products, prod_frac).sum(axis=-2), bits, _where(node))
+    total += fit(b, bits, _where(node))
     return total if p.exact_accumulator else acc.from_raw(total, acc.frac_bits)
 
 
@@ -62,24 +80,41 @@ def _align_bias(b: np.ndarray, bias_t: FixedType, acc: FixedType) -> np.ndarray:
     return wide.requantize(b, bias_t)
 
 
+def _linear(node: Node, x: FixedArray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Dense/Conv core on a (..., K) input: accumulate, activate, convert to the result."""
+    op = node.op
+    p = node.precision
+    bits = _linear_bits(x, p, weight.shape[0])
+    per_op = _CONSTANTS.setdefault(op, {})
+    key = ("linear", p, x.type)
+    if key not in per_op:
+        w = p.weight.quantize(weight)
+        b = _align_bias(p.bias.quantize(bias), p.bias, p.accumulator)
+        prod_frac = x.type.frac_bits + p.weight.frac_bits
+        per_op[key] = (w, b, fast_linear.constants(w, b, prod_frac, p))
+    w, b, fast = per_op[key]
+    if fast_linear.applies(x.raw, p, op.activation, bits):
+        relu = op.activation is not None and op.activation.kind is O.ActivationKind.RELU
+        return fast_linear.run(x.raw, *fast, p, relu)
+    acc = _accumulate(node, x, w, b, bits)
+    return activate(acc, p.accumulator, op.activation, p, _where(node))
+
+
 def dense(node: Node, x: FixedArray) -> np.ndarray:
-    op: O.Dense = node.op
-    acc = _accumulate(node, x, op.weight, op.bias)
-    return activate(acc, node.precision.accumulator, op.activation, node.precision, _where(node))
+    return _linear(node, x, node.op.weight, node.op.bias)
 
 
 def conv(node: Node, x: FixedArray) -> np.ndarray:
     op: O.Conv = node.op
     cols = FixedArray(im2col(x.raw, op.kernel_size, op.strides, op.pads), x.type)
-    acc = _accumulate(node, cols, op.weight.reshape(-1, op.filters), op.bias)
-    return activate(acc, node.precision.accumulator, op.activation, node.precision, _where(node))
+    return _linear(node, cols, op.weight.reshape(-1, op.filters), op.bias)
 
 
 def batchnorm(node: Node, x: FixedArray) -> np.ndarray:
     op: O.BatchNorm = node.op
     p = node.precision
-    scale = p.weight.quantize(op.scale)
-    shift = _align_bias(p.bias.quantize(op.shift), p.bias, p.accumulator)
+    scale = quantized(op, op.scale, p.weight)
+    shift = _align_bias(quantized(op, op.shift, p.bias), p.bias, p.accumulator)
     up = p.accumulator.frac_bits - x.type.frac_bits - p.weight.frac_bits
     xs = fit(x.raw, x.type.width + p.weight.width + up + 1, _where(node))
     acc = xs * (scale * 2**up).astype(xs.dtype) + shift.astype(xs.dtype)

@@ -44,7 +44,9 @@ def _round_up(floor, rem, half, negative, rounding: Rounding):
 def round_real(y: np.ndarray, rounding: Rounding) -> np.ndarray:
     """Round arbitrary finite float64 values to integers (returned as float64), exactly."""
     floor = np.floor(y)
-    frac = y - floor  # exact for every finite double
+    # y - floor is exact except for y in (-0.5, 0), where 1 + y can round to 0.5 or 1.0;
+    # the true fraction there lies strictly between 1/2 and 1, as 0.75 does.
+    frac = np.where((y < 0) & (y > -0.5), 0.75, y - floor)
     if rounding is Rounding.TRN:
         return floor
     return floor + _round_up(floor, frac, 0.5, y < 0, rounding)
@@ -54,11 +56,11 @@ def shift_right(v: np.ndarray, shift: int, rounding: Rounding) -> np.ndarray:
     """Divide raw integers by ``2**shift`` (shift >= 1) and round; same carrier out."""
     if v.dtype == np.float64:
         y = v * (2.0**-shift)
-        if rounding is Rounding.TRN:
-            return np.floor(y)
         if rounding is Rounding.RND:  # |y| < 2**51: y + 0.5 is exact
-            return np.floor(y + 0.5)
-        return round_real(y, rounding)
+            y += 0.5
+        elif rounding is not Rounding.TRN:
+            return round_real(y, rounding)
+        return np.floor(y, out=y)
     if shift > 62 and v.dtype != object:
         v = v.astype(object)
     if rounding is Rounding.RND:
@@ -70,13 +72,16 @@ def shift_right(v: np.ndarray, shift: int, rounding: Rounding) -> np.ndarray:
     return floor + _round_up(floor, rem, 1 << (shift - 1), v < 0, rounding)
 
 
-def overflow(v: np.ndarray, width: int, signed: bool, mode: Overflow) -> np.ndarray:
-    """Bring integers into the range of a ``width``-bit (un)signed type; same carrier out."""
+def overflow(v: np.ndarray, width: int, signed: bool, mode: Overflow, inplace: bool = False) -> np.ndarray:
+    """Bring integers into the range of a ``width``-bit (un)signed type; same carrier out.
+    ``inplace`` lets the saturating modes overwrite ``v``."""
     lo = -(1 << (width - 1)) if signed else 0
     hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
     if mode is Overflow.SAT_SYM and signed:
         lo = -hi
     if mode in (Overflow.SAT, Overflow.SAT_SYM):
+        if inplace and v.dtype != object:
+            return np.clip(v, lo, hi, out=v)
         return _clip(v, lo, hi)
     if mode is Overflow.SAT_ZERO:
         return np.where((v < lo) | (v > hi), 0, v).astype(v.dtype)
@@ -92,9 +97,11 @@ def _clip(v, lo, hi):
 def _wrap(v: np.ndarray, width: int, signed: bool) -> np.ndarray:
     modulus = 1 << width
     if v.dtype == np.float64:
-        m = np.fmod(v, float(modulus))  # exact
-        m = np.where(m < 0, m + modulus, m)
-        return np.where(m > (modulus >> 1) - 1, m - modulus, m) if signed else m
+        m = np.fmod(v, float(modulus))  # exact, in (-modulus, modulus)
+        if signed:  # moving m by one modulus toward zero is exact (Sterbenz)
+            half = float(modulus >> 1)
+            return np.where(m >= half, m - modulus, np.where(m < -half, m + modulus, m))
+        return np.where(m < 0, m + modulus, m)  # rounds only results that exceed 2**53
     if v.dtype == object:
         m = v % modulus
         return np.where(m >= (modulus >> 1), m - modulus, m) if signed else m
@@ -118,6 +125,7 @@ def shift_left(v: np.ndarray, shift: int, width: int, signed: bool, mode: Overfl
         return v << shift
     if mode is Overflow.WRAP:
         return (v.view(np.uint64) << np.uint64(shift)).view(np.int64)
+    shift = min(shift, width)  # every nonzero value overflows either way; keeps int64 exact
     lo = -(1 << (width - 1)) if signed else 0
     hi = (1 << (width - 1)) - 1 if signed else (1 << width) - 1
     return _clip(v, (lo >> shift) - 1, (hi >> shift) + 1) << shift

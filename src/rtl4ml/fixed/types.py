@@ -96,7 +96,10 @@ class FixedType:
             if self.overflow is Overflow.WRAP:
                 raise FixedTypeError(f"cannot quantize an infinite value to {self} (WRAP overflow)")
             x = np.clip(x, -(2.0 ** (abs(self.int_bits) + 2)), 2.0 ** (abs(self.int_bits) + 2))
-        y = _r.round_real(np.ldexp(x, self.frac_bits), self.rounding)
+        y = np.ldexp(x, self.frac_bits)
+        # a tiny x can underflow to zero when frac_bits < 0: only its sign matters then
+        y = np.where((y == 0) & (x != 0), np.copysign(2.0**-1074, x), y)
+        y = _r.round_real(y, self.rounding)
         if self.overflow is Overflow.WRAP:
             y = np.fmod(y, 2.0**self.width)
         else:
@@ -126,7 +129,7 @@ class FixedType:
             v = _r.shift_left(raw, -shift, self.width, self.signed, self.overflow)
         else:
             v = raw
-        out = _r.overflow(v, self.width, self.signed, self.overflow)
+        out = _r.overflow(v, self.width, self.signed, self.overflow, inplace=v is not raw)
         return out.astype(np.int64) if out.dtype == object else out
 
     def from_ratio(self, raw, frac_bits: int, divisor) -> np.ndarray:

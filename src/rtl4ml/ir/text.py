@@ -21,6 +21,7 @@ def graph_rows(graph: Graph) -> list[dict[str, str]]:
                 "shape": "x".join(map(str, shape)),
                 "result": str(p.result) if p else "",
                 "weight": str(p.weight) if p and p.weight else "",
+                "accumulator": str(p.accumulator) if p and p.accumulator else "",
                 "params": f"{op.n_params:,}" if op.n_params else "",
                 "macs": f"{op.macs(graph.input_shapes(node), shape):,}" if op.n_params else "",
             }

@@ -1,0 +1,174 @@
+"""The public Python API: ``convert`` a model into a :class:`Design`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config, LayerConfig, config_from_dict, load_config
+from .emulate import run_fixed, run_float
+from .errors import ModelLoadError, UnsupportedError
+from .frontends.model import ImportedModel
+from .ir import Graph
+from .passes import OPTIMIZE, PassContext, infer_precision
+
+MODEL_FORMATS = ".onnx (ONNX), .json (rtl4ml graph)"
+CHUNK = 2048  # samples emulated at once: keeps intermediates cache- and memory-friendly
+
+
+def load_model(model) -> ImportedModel:
+    """Import a model from a path or an in-memory object into the IR."""
+    if isinstance(model, ImportedModel):
+        return model
+    if isinstance(model, Graph):
+        return ImportedModel.channels_last(model)
+    if isinstance(model, (str, Path)):
+        path = Path(model)
+        suffix = path.suffix.lower()
+        if not path.exists():
+            raise ModelLoadError(f"model file '{path}' does not exist")
+        if suffix == ".onnx":
+            from .frontends.onnx import load_onnx
+
+            return load_onnx(path)
+        if suffix == ".json":
+            from .ir.serialize import load_graph
+
+            return ImportedModel.channels_last(load_graph(path), "rtl4ml")
+        raise UnsupportedError(f"model file '{path}': unknown format '{suffix}'; accepted: {MODEL_FORMATS}")
+    if type(model).__name__ == "ModelProto":
+        from .frontends.onnx import load_onnx
+
+        return load_onnx(model)
+    raise UnsupportedError(
+        f"cannot convert a {type(model).__module__}.{type(model).__name__}; give a model file ({MODEL_FORMATS}), "
+        "an onnx.ModelProto or an rtl4ml Graph"
+    )
+
+
+def _as_config(config) -> Config:
+    if config is None:
+        return Config()
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, dict):
+        return config_from_dict(config)
+    return load_config(config)
+
+
+def _feeds(imported: ImportedModel, graph: Graph, x) -> dict[str, np.ndarray]:
+    """User data (source layout: one array, a list, or a dict by input name) -> IR feeds."""
+    names = graph.inputs
+    if isinstance(x, dict):
+        arrays = x
+    elif isinstance(x, (list, tuple)) and len(names) > 1:
+        arrays = dict(zip(names, x))
+    elif len(names) == 1:
+        arrays = {names[0]: x}
+    else:
+        raise ValueError(f"the model has inputs {list(names)}: give a list or a dict of arrays")
+    feeds = {}
+    for name in names:
+        if name not in arrays:
+            raise ValueError(f"no data for model input '{name}'")
+        a = np.asarray(arrays[name], dtype=np.float64)
+        layout = imported.input_layouts[name]
+        if a.shape == layout.shape:  # a single sample
+            a = a[None]
+        try:
+            feeds[name] = layout.to_ir(a, graph.shapes[name])
+        except ValueError as e:
+            raise ValueError(f"model input '{name}': {e}") from None
+    return feeds
+
+
+@dataclass(frozen=True)
+class Design:
+    """A converted model: the optimized, typed IR graph and its config.
+
+    ``predict`` is bit-exact (the values hardware will produce), ``predict_float`` the
+    real-valued reference; both take and return data in the source model's layout.
+    """
+
+    graph: Graph
+    config: Config
+    imported: ImportedModel
+
+    def _outputs(self, out: dict[str, np.ndarray]):
+        res = [self.imported.output_layouts[n].from_ir(out[n]) for n in self.graph.outputs]
+        return res[0] if len(res) == 1 else res
+
+    def _chunks(self, x):
+        feeds = _feeds(self.imported, self.graph, x)
+        n = next(iter(feeds.values())).shape[0]
+        for start in range(0, max(n, 1), CHUNK):
+            yield {k: v[start : start + CHUNK] for k, v in feeds.items()}
+
+    def _collect(self, parts: list[dict[str, np.ndarray]]):
+        return self._outputs({k: np.concatenate([p[k] for p in parts]) for k in self.graph.outputs})
+
+    def predict(self, x):
+        """Bit-exact fixed-point outputs, as real values (float64)."""
+        parts = [{k: v.to_float() for k, v in run_fixed(self.graph, f).items()} for f in self._chunks(x)]
+        return self._collect(parts)
+
+    def predict_raw(self, x):
+        """Bit-exact outputs as raw integers (int64) of each output's type."""
+        parts = [{k: v.raw.astype(np.int64) for k, v in run_fixed(self.graph, f).items()} for f in self._chunks(x)]
+        return self._collect(parts)
+
+    def predict_float(self, x):
+        """The float64 reference of the same (optimized) graph."""
+        return self._collect([run_float(self.graph, f) for f in self._chunks(x)])
+
+    def output_types(self):
+        return [self.graph[n].precision.result for n in self.graph.outputs]
+
+    def __str__(self) -> str:
+        return str(self.graph)
+
+
+def _known_names(graph: Graph) -> set[str]:
+    return {n.name for n in graph.nodes} | {a for n in graph.nodes for a in n.aliases}
+
+
+def convert(model, config=None, calibration=None) -> Design:
+    """Import ``model`` (a path or an in-memory model), optimize it and infer its types.
+
+    ``config``: a :class:`Config`, a dict, a YAML/JSON path, or None for defaults.
+    ``calibration``: sample inputs (source layout) used to pick ``fixed<W,auto>``
+    integer bits from the real value ranges.
+    """
+    imported = load_model(model)
+    cfg = _as_config(config)
+    cfg.check_layer_names(_known_names(imported.graph))
+    cal = None if calibration is None else _feeds(imported, imported.graph, calibration)
+    ctx = PassContext(cfg, cal)
+    graph, _ = OPTIMIZE(imported.graph, ctx)
+    graph, _ = infer_precision(graph, ctx)
+    return Design(graph, cfg, imported)
+
+
+def config_from_model(model, granularity: str = "model", calibration=None) -> Config:
+    """A starting config: model-wide defaults, and with ``granularity="layer"`` every
+    layer listed with the types it gets by default."""
+    if granularity not in ("model", "layer"):
+        raise ValueError(f"granularity must be 'model' or 'layer', got {granularity!r}")
+    base = Config()
+    model_cfg = base.defaults
+    if granularity == "model":
+        return Config(model=model_cfg)
+    design = convert(model, base, calibration)
+    layers = {}
+    for node in design.graph.nodes:
+        p = node.precision
+        kw = {"result": p.result}
+        if p.weight is not None:
+            kw.update(weight=p.weight, bias=p.bias)
+        layers[node.name] = LayerConfig(**kw)
+    return Config(model=model_cfg, layers=layers)
+
+
+__all__ = ["Design", "convert", "config_from_model", "load_model"]
