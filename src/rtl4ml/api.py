@@ -97,7 +97,9 @@ class Design:
     imported: ImportedModel
 
     def _outputs(self, out: dict[str, np.ndarray]):
-        res = [self.imported.output_layouts[n].from_ir(out[n]) for n in self.graph.outputs]
+        # passes keep the order of outputs but may rename them (a fused activation)
+        pairs = zip(self.graph.outputs, self.imported.graph.outputs)
+        res = [self.imported.output_layouts[src].from_ir(out[n]) for n, src in pairs]
         return res[0] if len(res) == 1 else res
 
     def _chunks(self, x):

@@ -10,7 +10,8 @@ Entry ``i`` holds, rounded to the table's precision:
 * Tanh, Sigmoid: ``f(start + (i + 1/2) * step)`` (the bin's centre);
 * Softmax exp table: ``exp(-(i * step))`` (the bin's left edge, so that the largest
   logit reads exactly ``exp(0) = 1``);
-* Softmax inverse table: ``1 / (start + (i + 1/2) * step)``.
+* Softmax inverse table: ``1 / (start + i * step)`` (left edge; the table starts at
+  1, the smallest possible sum, so a sum of exactly 1 reads exactly 1).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def table_entries(fn: TableFunction, table: Table) -> np.ndarray:
     elif fn is TableFunction.EXP_NEG:
         values = np.exp(-(table.start + i * table.step))
     else:
-        values = 1.0 / centre
+        values = 1.0 / (table.start + i * table.step)
     return table.precision.quantize(values)
 
 

@@ -170,7 +170,8 @@ def _node_precision(r: _Resolver, node: Node, types: dict[str, FixedType]) -> No
         return NodePrecision(
             result,
             table=r.table(node, "table", TABLE_DEFAULT, 0.0, span),
-            inv_table=r.table(node, "inv_table", TABLE_DEFAULT, 0.0, float(2 ** math.ceil(math.log2(classes)))),
+            # the sum of exps lies in [1, classes]: the table covers [1, 1 + 2**ceil(log2(classes)))
+            inv_table=r.table(node, "inv_table", TABLE_DEFAULT, 1.0, float(2 ** math.ceil(math.log2(classes)))),
         )
     return NodePrecision(result)
 

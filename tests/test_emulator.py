@@ -1,0 +1,236 @@
+"""The bit-exact emulator against an independent exact reference, and its invariants."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import rtl4ml
+import reference as ref
+from rtl4ml.emulate import fast_linear, run_fixed, run_float
+from rtl4ml.fixed import FixedType
+from rtl4ml.ir import (
+    Activation, ActivationKind, Add, BatchNorm, Concat, Conv, Dense, Flatten, GlobalPool, Graph,
+    Input, Node, Padding, Pool, PoolKind, Softmax,
+)
+
+K = ActivationKind
+ACTIVATIONS = [
+    None,
+    Activation(K.RELU),
+    Activation(K.LEAKY_RELU, alpha=0.1),
+    Activation.relu6(),
+    Activation.hard_tanh(),
+    Activation(K.HARD_SIGMOID, alpha=0.2, beta=0.5),
+    Activation(K.TANH),
+    Activation(K.SIGMOID),
+]
+RESULT_TYPES = ["fixed<16,6>", "fixed<10,3,TRN,WRAP>", "fixed<12,2,RND_CONV,SAT_SYM>", "ufixed<8,2,RND_ZERO,SAT>"]
+
+
+def chain(*ops, shape=(6,)) -> Graph:
+    nodes = [Node("x", Input(shape))]
+    for i, op in enumerate(ops):
+        nodes.append(Node(f"n{i}", op, (nodes[-1].name,)))
+    return Graph(nodes, [nodes[-1].name])
+
+
+def emulate(graph, x, config=None, calibration=None):
+    design = rtl4ml.convert(graph, config, calibration)
+    out = run_fixed(design.graph, {"x": x}, keep_all=True)
+    return design, out
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(7)
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: a.label if a else "none")
+@pytest.mark.parametrize("result", RESULT_TYPES)
+def test_dense_with_fused_activation_matches_reference(act, result, rng):
+    w, b = rng.normal(0, 0.8, (6, 5)), rng.normal(0, 0.5, 5)
+    graph = chain(Dense(w, b, act))
+    x = rng.normal(0, 2, (40, 6))
+    design, out = emulate(graph, x, {"model": {"result": result, "weight": "fixed<8,2>", "table_size": 64}})
+    node = design.graph["n0"]
+    expected = ref.dense(out["x"].raw.astype(np.int64), out["x"].type, w, b, node.precision, act)
+    np.testing.assert_array_equal(out["n0"].raw, expected)
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS[1:], ids=lambda a: a.label)
+def test_standalone_activation_equals_fused_when_types_allow(act, rng):
+    """Unfused, the Dense result is rounded once more before the activation; with a
+    result type as fine as the accumulator both orders must agree exactly."""
+    w, b = rng.normal(0, 0.8, (6, 5)), rng.normal(0, 0.5, 5)
+    x = rng.normal(0, 2, (50, 6))
+    graph = chain(Dense(w, b), act)
+    fused = rtl4ml.convert(graph, {"model": {"table_size": 64}})
+    cfg = {"model": {"table_size": 64}, "layers": {"n0": {"result": "fixed<30,10>"}}, "passes": {"fuse_activations": False}}
+    unfused = rtl4ml.convert(graph, cfg)
+    assert len(fused.graph) == 2 and len(unfused.graph) == 3
+    assert unfused.graph["n0"].precision.accumulator.frac_bits <= 20
+    np.testing.assert_array_equal(fused.predict_raw(x), unfused.predict_raw(x))
+
+
+@pytest.mark.parametrize("result", ["fixed<16,6>", "fixed<12,4,TRN,SAT>", "fixed<14,5,RND,SAT_SYM>", "fixed<9,9,RND,SAT>"])
+@pytest.mark.parametrize("relu", [False, True])
+def test_fast_linear_path_equals_general_path(result, relu, rng, monkeypatch):
+    act = Activation(K.RELU) if relu else None
+    graph = chain(
+        Dense(rng.normal(0, 1, (16, 24)), rng.normal(0, 1, 24), act),
+        Dense(rng.normal(0, 1, (24, 5)), rng.normal(0, 1, 5)),
+        shape=(16,),
+    )
+    x = rng.normal(0, 3, (500, 16))
+    design = rtl4ml.convert(graph, {"model": {"result": result}})
+    assert fast_linear.applies(np.zeros(1), design.graph["n0"].precision, act, 40)
+    fast = design.predict_raw(x)
+    monkeypatch.setattr(fast_linear, "ENABLED", False)
+    np.testing.assert_array_equal(fast, design.predict_raw(x))
+
+
+def test_wide_types_use_the_int64_carrier_exactly(rng):
+    """A 58-bit accumulator leaves the float64 carrier: results must still be exact."""
+    w, b = rng.normal(0, 0.8, (6, 3)), rng.normal(0, 0.5, 3)
+    graph = chain(Dense(w, b))
+    x = rng.normal(0, 2, (20, 6))
+    cfg = {"model": {"input": "fixed<30,6>", "weight": "fixed<28,2>", "result": "fixed<40,8>"}}
+    design, out = emulate(graph, x, cfg)
+    p = design.graph["n0"].precision
+    assert p.accumulator.width > 52
+    np.testing.assert_array_equal(out["n0"].raw, ref.dense(out["x"].raw, out["x"].type, w, b, p))
+
+
+def test_explicit_narrow_accumulator_rounds_products_and_wraps(rng):
+    w, b = rng.normal(0, 0.8, (4, 3)), rng.normal(0, 0.5, 3)
+    graph = chain(Dense(w, b), shape=(4,))
+    x = rng.normal(0, 3, (30, 4))
+    acc = FixedType.parse("fixed<10,3,TRN,WRAP>")
+    design, out = emulate(graph, x, {"model": {"accumulator": str(acc), "result": "fixed<16,6>"}})
+    p = design.graph["n0"].precision
+    assert p.accumulator == acc and not p.exact_accumulator
+    xr, wr, br = out["x"].raw.astype(np.int64), p.weight.quantize(w), p.bias.quantize(b)
+    wide = FixedType(40, 40 - acc.frac_bits, True, acc.rounding)
+    for s in range(len(x)):
+        for j in range(3):
+            # each product rounded to the accumulator's LSB, the sum wrapped once
+            products = [ref.value(xr[s, i], out["x"].type) * ref.value(wr[i, j], p.weight) for i in range(4)]
+            total = sum(ref.value(ref.convert(v, wide), wide) for v in products) + ref.value(br[j], p.bias)
+            acc_raw = ref.convert(total, acc)
+            assert out["n0"].raw[s, j] == ref.convert(ref.value(acc_raw, acc), p.result)
+
+
+def test_softmax_matches_reference_and_keeps_close_logits_apart(rng):
+    graph = chain(Softmax(), shape=(5,))
+    x = rng.normal(0, 2, (60, 5))
+    x[0] = [0.10, 0.20, 0.15, 0.12, 0.18]  # close logits: must stay distinct and ordered
+    design, out = emulate(graph, x)
+    p = design.graph["n0"].precision
+    np.testing.assert_array_equal(out["n0"].raw, ref.softmax(out["x"].raw, out["x"].type, p))
+    first = out["n0"].raw[0]
+    assert len(set(first.tolist())) == 5
+    assert list(np.argsort(first)) == list(np.argsort(x[0]))
+
+
+def test_softmax_exp_table_reads_one_for_the_largest_logit():
+    design = rtl4ml.convert(chain(Softmax(), shape=(3,)))
+    y = design.predict(np.array([[2.0, -30.0, -30.0]]))
+    assert y[0, 0] == pytest.approx(1.0, abs=2**-10) and y[0, 1] == 0
+
+
+def _conv_reference(x, w, b, strides, pads):
+    """Float convolution written with explicit loops (channels-last)."""
+    xp = np.pad(x, [(0, 0)] + list(pads) + [(0, 0)])
+    kh, kw = w.shape[:2]
+    oh = (xp.shape[1] - kh) // strides[0] + 1
+    ow = (xp.shape[2] - kw) // strides[1] + 1
+    out = np.zeros((x.shape[0], oh, ow, w.shape[-1]))
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, i * strides[0] : i * strides[0] + kh, j * strides[1] : j * strides[1] + kw, :]
+            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2])) + b
+    return out
+
+
+@pytest.mark.parametrize("strides,padding", [((1, 1), Padding.SAME), ((2, 2), Padding.SAME), ((2, 1), Padding.VALID)])
+def test_conv2d_float_and_fixed(strides, padding, rng):
+    w, b = rng.normal(0, 0.5, (3, 3, 2, 4)), rng.normal(0, 0.1, 4)
+    op = Conv.with_padding(w, b, strides, padding, (7, 6))
+    graph = chain(op, shape=(7, 6, 2))
+    x = rng.normal(0, 1, (5, 7, 6, 2))
+    expected = _conv_reference(x, w, b, strides, op.pads)
+    np.testing.assert_allclose(run_float(graph, {"x": x})["n0"], expected, atol=1e-12)
+    design = rtl4ml.convert(graph, {"model": {"precision": "fixed<20,8>", "result": "fixed<24,8>"}})
+    xq = design.graph["x"].precision.result.round_trip(x)
+    wq = design.graph["n0"].precision.weight.round_trip(w)
+    bq = design.graph["n0"].precision.bias.round_trip(b)
+    exact = _conv_reference(xq, wq, bq, strides, op.pads)  # products of quantized values
+    assert np.max(np.abs(design.predict(x) - exact)) <= 2.0**-16 / 2  # one RND step
+
+
+def test_pooling_matches_numpy_windows(rng):
+    x = rng.normal(0, 2, (4, 6, 6, 3))
+    maxp = Pool.with_padding(PoolKind.MAX, (2, 2), (2, 2), Padding.VALID, (6, 6))
+    avgp = Pool.with_padding(PoolKind.AVG, (3, 3), (2, 2), Padding.SAME, (6, 6))
+    design = rtl4ml.convert(chain(maxp, shape=(6, 6, 3)))
+    xq = design.graph["x"].precision.result.round_trip(x)
+    expected = xq.reshape(4, 3, 2, 3, 2, 3).max(axis=(2, 4))
+    np.testing.assert_array_equal(design.predict(x), expected)
+    design = rtl4ml.convert(chain(avgp, shape=(6, 6, 3)), {"model": {"result": "fixed<20,6,TRN,SAT>"}})
+    got = design.predict(x)
+    exact = run_float(design.graph, {"x": xq})["n0"]  # excludes padding from the count
+    lsb = 2.0**-14
+    assert np.all(got <= exact + 1e-12) and np.all(exact - got < lsb)  # TRN: floor of the exact mean
+
+
+def test_average_by_non_power_of_two_rounds_the_exact_quotient():
+    graph = chain(GlobalPool(PoolKind.AVG), shape=(3, 1))
+    design = rtl4ml.convert(graph, {"model": {"input": "fixed<8,8>", "result": "fixed<8,8,RND,SAT>"}})
+    # (1 + 1 + 0) / 3 = 0.667 -> 1 ; (1 + 0 + 0) / 3 = 0.333 -> 0 ; (-1 -1 + 0)/3 -> -1
+    x = np.array([[[1], [1], [0]], [[1], [0], [0]], [[-1], [-1], [0]]], dtype=float)
+    np.testing.assert_array_equal(design.predict(x), [[1], [0], [-1]])
+
+
+def test_batchnorm_add_concat_against_quantized_float(rng):
+    nodes = [
+        Node("x", Input((4,))),
+        Node("bn", BatchNorm(rng.normal(1, 0.2, 4), rng.normal(0, 0.3, 4)), ("x",)),
+        Node("a", Activation(K.RELU), ("x",)),
+        Node("add", Add(), ("bn", "a")),
+        Node("cat", Concat(-1), ("add", "x")),
+    ]
+    graph = Graph(nodes, ["cat"])
+    x = rng.normal(0, 1, (30, 4))
+    wide = "fixed<30,8>"
+    design = rtl4ml.convert(graph, {"model": {"precision": wide, "input": "fixed<10,4>"}})
+    xq = design.graph["x"].precision.result.round_trip(x)
+    p = design.graph["bn"].precision
+    bn = xq * p.weight.round_trip(nodes[1].op.scale) + p.bias.round_trip(nodes[1].op.shift)
+    expected = np.concatenate([bn + np.maximum(xq, 0), xq], axis=1)
+    np.testing.assert_allclose(design.predict(x), expected, atol=2.0**-22)
+
+
+def test_flatten_keeps_raw_values(rng):
+    graph = chain(Flatten(), shape=(2, 3))
+    design = rtl4ml.convert(graph)
+    x = rng.normal(0, 1, (3, 2, 3))
+    np.testing.assert_array_equal(design.predict(x), FixedType(16, 6).round_trip(x).reshape(3, 6))
+
+
+def test_defaults_are_fixed16_6_round_and_saturate():
+    design = rtl4ml.convert(chain(Dense(np.eye(2), np.zeros(2)), shape=(2,)))
+    p = design.graph["n0"].precision
+    assert p.result == FixedType.parse("fixed<16,6,RND,SAT>") == p.weight == p.bias
+    assert p.exact_accumulator
+    y = design.predict(np.array([[100.0, 2**-11 + 2**-13]]))  # saturates; rounds half-up
+    assert y[0, 0] == FixedType(16, 6).max and y[0, 1] == 2**-10
+
+
+def test_batch_is_vectorized_and_chunked_consistently(rng):
+    graph = chain(Dense(rng.normal(0, 1, (6, 3)), np.zeros(3), Activation(K.TANH)))
+    design = rtl4ml.convert(graph)
+    x = rng.normal(0, 1, (40000, 6))  # more than one chunk
+    whole = design.predict(x)
+    parts = np.concatenate([design.predict(x[i : i + 7]) for i in range(0, 70, 7)])
+    np.testing.assert_array_equal(whole[:70], parts)
