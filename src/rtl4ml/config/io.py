@@ -113,21 +113,31 @@ def config_to_dict(config: Config) -> dict:
     }
 
 
+# an unquoted type such as fixed<6,1> inside a YAML flow mapping {weight: fixed<6,1>}
+# would be split at its comma: quote such types before YAML sees them
+_BARE_TYPE = re.compile(r"(?<![\"'\w])((?:ap_)?u?(?:fixed|int)\s*<[^<>\n\"']*>)", re.I)
+
+
+def parse_config_text(text: str, where: str = "config") -> Config:
+    """Parse YAML or JSON text (JSON is YAML, so one reader serves both)."""
+    try:
+        data = yaml.safe_load(_BARE_TYPE.sub(r'"\1"', text))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{where} is not valid YAML/JSON: {str(e).splitlines()[0]}") from None
+    return config_from_dict(data)
+
+
 def load_config(path) -> Config:
-    """Read a YAML or JSON config file (JSON is YAML, so one reader serves both)."""
+    """Read a YAML or JSON config file."""
     p = Path(path)
     try:
         text = p.read_text()
     except OSError as e:
         raise ConfigError(f"cannot read config file '{p}': {e.strerror or e}") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"config file '{p}' is not valid YAML/JSON: {str(e).splitlines()[0]}") from None
-    try:
-        return config_from_dict(data)
+        return parse_config_text(text, f"config file '{p}'")
     except ConfigError as e:
-        raise ConfigError(f"{p}: {e}") from None
+        raise ConfigError(str(e) if str(e).startswith("config file") else f"{p}: {e}") from None
 
 
 def save_config(config: Config, path) -> None:

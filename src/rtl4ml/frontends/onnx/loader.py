@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -118,8 +117,6 @@ def _add_inputs(b: Builder) -> dict[str, Layout]:
     runtime = [i for i in graph.input if i.name not in b.values]
     if not runtime:
         raise UnsupportedError("the ONNX graph has no runtime inputs")
-    for i in runtime:
-        b.taken.add(i.name)
     batches, layouts = set(), {}
     for i in runtime:
         what = f"graph input '{i.name}'"
