@@ -10,7 +10,7 @@ from rtl4ml.emulate import run_fixed
 from rtl4ml.errors import GraphError, ModelLoadError
 from rtl4ml.ir import (
     Activation, ActivationKind, Add, BatchNorm, Concat, Conv, Dense, Dropout, Flatten, GlobalPool,
-    Graph, Identity, Input, Node, Padding, Pool, PoolKind, Reshape, Softmax,
+    Graph, Identity, Input, Node, Padding, Pool, PoolKind, Reshape, Softmax, TensorType,
 )
 from rtl4ml.ir.serialize import load_graph, save_graph
 
@@ -51,6 +51,9 @@ def test_shapes_are_inferred_channels_last():
     assert g.shapes["c1"] == (8, 8, 4) and g.shapes["mp"] == (4, 4, 4) and g.shapes["ap"] == (4, 4, 4)
     assert g.shapes["c2"] == (7, 3) and g.shapes["gp"] == (3,) and g.shapes["cat"] == (6,)
     assert g.consumers["c2"] == ("gp", "gm")
+    assert g.tensor("c1") == TensorType((8, 8, 4)) and g.tensor("c1").size == 256
+    typed = rtl4ml.convert(g).graph
+    assert str(typed.tensor("c1")) == "8x8x4 fixed<16,6>"
 
 
 @pytest.mark.parametrize(

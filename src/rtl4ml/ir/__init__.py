@@ -23,9 +23,10 @@ from .ops import (
     Softmax,
 )
 from .precision import NodePrecision, Table
+from .tensor import TensorType
 
 __all__ = [
     "ALL_OPS", "Activation", "ActivationKind", "Add", "BatchNorm", "Concat", "Conv", "Dense",
     "Dropout", "Flatten", "GlobalPool", "Graph", "Identity", "Input", "Node", "NodePrecision",
-    "Op", "Padding", "Pool", "PoolKind", "Reshape", "Softmax", "Table",
+    "Op", "Padding", "Pool", "PoolKind", "Reshape", "Softmax", "Table", "TensorType",
 ]

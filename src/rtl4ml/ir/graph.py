@@ -8,6 +8,7 @@ from functools import cached_property
 from ..errors import GraphError
 from .ops import Input, Op, Shape
 from .precision import NodePrecision
+from .tensor import TensorType
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,11 @@ class Graph:
             for i in n.inputs:
                 users[i].append(n.name)
         return {k: tuple(v) for k, v in users.items()}
+
+    def tensor(self, name: str) -> TensorType:
+        """Shape and (once inferred) fixed-point type of the tensor ``name`` produces."""
+        p = self[name].precision
+        return TensorType(self.shapes[name], p.result if p else None)
 
     def input_shapes(self, node: Node) -> list[Shape]:
         return [self.shapes[i] for i in node.inputs]
