@@ -79,7 +79,9 @@ def activation(x: Fraction, act, p) -> Fraction:
     if k is ActivationKind.LEAKY_RELU:
         return x if x >= 0 else x * q(act.alpha)
     if k is ActivationKind.CLIP:
-        return min(max(x, q(act.min_value)), q(act.max_value))
+        lo = q(act.min_value) if np.isfinite(act.min_value) else x
+        hi = q(act.max_value) if np.isfinite(act.max_value) else x
+        return min(max(x, lo), hi)
     if k is ActivationKind.HARD_SIGMOID:
         return min(max(x * q(act.alpha) + q(act.beta), Fraction(0)), Fraction(1))
     return table_read(x, p.table, TANH if k is ActivationKind.TANH else SIGMOID)

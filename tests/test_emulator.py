@@ -21,6 +21,7 @@ ACTIVATIONS = [
     Activation(K.LEAKY_RELU, alpha=0.1),
     Activation.relu6(),
     Activation.hard_tanh(),
+    Activation(K.CLIP, min_value=-np.inf, max_value=0.75),
     Activation(K.HARD_SIGMOID, alpha=0.2, beta=0.5),
     Activation(K.TANH),
     Activation(K.SIGMOID),

@@ -40,9 +40,12 @@ def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePreci
         alpha = int(param.quantize(act.alpha))
         x = fit(raw, t.width + param.width, where)
         return result.from_raw(np.where(x >= 0, x * 2**pf, x * alpha), f + pf)
-    if kind is ActivationKind.CLIP:
+    if kind is ActivationKind.CLIP:  # an infinite bound clips nothing on its side
         common = max(f, pf)
-        lo, hi = (int(v) << (common - pf) for v in param.quantize([act.min_value, act.max_value]))
+        lo, hi = (
+            int(param.quantize(v)) << (common - pf) if np.isfinite(v) else None
+            for v in (act.min_value, act.max_value)
+        )
         x = fit(raw, t.width + common - f, where) * 2 ** (common - f)
         return result.from_raw(np.clip(x, lo, hi), common)
     if kind is ActivationKind.HARD_SIGMOID:

@@ -61,8 +61,9 @@ def attributes(node: onnx.NodeProto) -> dict:
 class Builder:
     """Collects IR nodes while the ONNX graph is walked in topological order."""
 
-    def __init__(self, graph: onnx.GraphProto, opset: int):
+    def __init__(self, graph: onnx.GraphProto, nodes: list[onnx.NodeProto], opset: int):
         self.graph = graph
+        self.onnx_nodes = nodes
         self.opset = opset
         self.batch = 1  # the value Shape reports for the batch axis
         self.nodes: list[Node] = []
@@ -74,7 +75,7 @@ class Builder:
         self.taken: set[str] = set()
         self.graph_outputs = {o.name for o in graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = defaultdict(list)
-        for node in graph.node:
+        for node in nodes:
             for name in node.input:
                 if name:
                     self.users[name].append(node)

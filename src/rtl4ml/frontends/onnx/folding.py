@@ -66,13 +66,24 @@ def shape_of(node: onnx.NodeProto, t: Tensor, batch: int, attrs: dict) -> np.nda
     return full[start:end]
 
 
-def scan_unsupported(graph: onnx.GraphProto, supported: Iterable[str]) -> None:
+def live_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
+    """The nodes that graph outputs depend on, in graph order (dead branches dropped)."""
+    needed = {o.name for o in graph.output}
+    live = []
+    for node in reversed(graph.node):
+        if any(o in needed for o in node.output if o):
+            live.append(node)
+            needed.update(i for i in node.input if i)
+    return live[::-1]
+
+
+def scan_unsupported(graph: onnx.GraphProto, nodes: list[onnx.NodeProto], supported: Iterable[str]) -> None:
     """Raise one UnsupportedError listing every op type that cannot be imported, with
     the nodes using each, and the supported op types. Constant-only nodes are fine."""
     supported = set(supported)
     constants = {init.name for init in graph.initializer}
     bad: dict[str, list[str]] = defaultdict(list)
-    for node in graph.node:
+    for node in nodes:
         name = node.name or next((o for o in node.output if o), node.op_type)
         if foldable(node, constants.__contains__) or node.op_type in SHAPE_OPS:
             constants.update(o for o in node.output if o)

@@ -9,7 +9,7 @@ from ...errors import ModelLoadError, UnsupportedError
 from ...ir.ops import BatchNorm, Conv, Dense
 from ..layout import Layout
 from .builder import Builder, Tensor, attributes, where
-from .layouts import channels_first, conform, flat_rows, ir_vector, layout_text
+from .layouts import channels_first, conform, flat_rows, flat_view, ir_vector, layout_text
 
 
 def _dense(b: Builder, node: onnx.NodeProto, t: Tensor, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -129,8 +129,11 @@ def batch_normalization(b: Builder, node: onnx.NodeProto) -> None:
             raise ModelLoadError(f"{where(node)}: parameter of shape {p.shape} does not fit input shape {s}")
     vectors = [ir_vector(b, p, t) for p in full]
     if any(v is None for v in vectors):
-        ir = channels_first(b, t, node)
-        t = Tensor(ir, Layout.channels_first(b.shapes[ir]))
+        if len(s) == 1:
+            t = flat_view(b, t, node)
+        else:
+            ir = channels_first(b, t, node)
+            t = Tensor(ir, Layout.channels_first(b.shapes[ir]))
         vectors = [ir_vector(b, p, t) for p in full]
         if any(v is None for v in vectors):
             raise UnsupportedError(

@@ -11,7 +11,7 @@ from ...errors import UnsupportedError
 from ...ir.ops import Activation, ActivationKind, Add, BatchNorm, Dropout, Identity, Op, Softmax
 from .builder import Builder, Tensor, attributes, where
 from .handlers_dense import fold_bias
-from .layouts import conform, ir_vector, layout_text, softmax_input
+from .layouts import conform, flat_view, ir_vector, layout_text, softmax_input
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
 
@@ -111,6 +111,9 @@ def add(b: Builder, node: onnx.NodeProto) -> None:
     if fold_bias(b, node, t, const):
         return
     vec = ir_vector(b, const, t)
+    if vec is None and len(t.shape) == 1:
+        t = flat_view(b, t, node)
+        vec = ir_vector(b, const, t)
     if vec is None:
         raise UnsupportedError(
             f"{where(node)}: adds a constant of shape {np.shape(const)} to a tensor of per-sample shape {t.shape} "

@@ -73,6 +73,14 @@ def flat_rows(b: Builder, t: Tensor, node: onnx.NodeProto) -> tuple[str, np.ndar
     return ir, t.layout.index.reshape(-1)
 
 
+def flat_view(b: Builder, t: Tensor, node: onnx.NodeProto) -> Tensor:
+    """``t`` over a 1-D IR tensor (adding an IR Flatten if needed), where every element is
+    its own channel; used for per-feature constants on 1-D source tensors."""
+    if len(b.shapes[t.ir]) == 1:
+        return t
+    return Tensor(b.emit(f"{b.hint(node)}/flatten", Flatten(), [t.ir], node), t.layout)
+
+
 def ir_vector(b: Builder, const: np.ndarray, t: Tensor) -> np.ndarray | None:
     """``const`` (broadcast against the batch of ``t``) as one value per channel of the
     IR tensor holding ``t``, or None if it does not broadcast that way."""

@@ -13,7 +13,7 @@ from ...ir import Graph, Identity, Input
 from ..layout import Layout
 from ..model import ImportedModel
 from .builder import Builder, Tensor, attributes, where
-from .folding import SHAPE_OPS, evaluate, foldable, scan_unsupported, shape_of
+from .folding import SHAPE_OPS, evaluate, foldable, live_nodes, scan_unsupported, shape_of
 from .registry import HANDLERS, supported_ops
 
 MIN_OPSET, MAX_OPSET = 7, 21
@@ -38,11 +38,12 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto) -> ImportedModel:
     """
     proto, origin = read_model(model)
     opset = default_opset(proto, origin)
-    scan_unsupported(proto.graph, supported_ops())
+    nodes = live_nodes(proto.graph)
+    scan_unsupported(proto.graph, nodes, supported_ops())
     check_model(proto, model, origin)
-    b = Builder(proto.graph, opset)
+    b = Builder(proto.graph, nodes, opset)
     input_layouts = _add_inputs(b)
-    for node in proto.graph.node:
+    for node in nodes:
         _add_node(b, node)
     return _finish(b, input_layouts)
 
