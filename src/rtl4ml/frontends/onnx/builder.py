@@ -63,7 +63,6 @@ class Builder:
 
     def __init__(self, graph: onnx.GraphProto, nodes: list[onnx.NodeProto], opset: int):
         self.graph = graph
-        self.onnx_nodes = nodes
         self.opset = opset
         self.batch = 1  # the value Shape reports for the batch axis
         self.nodes: list[Node] = []
@@ -76,7 +75,7 @@ class Builder:
         self.graph_outputs = {o.name for o in graph.output}
         self.users: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         for node in nodes:
-            for name in node.input:
+            for name in dict.fromkeys(node.input):
                 if name:
                     self.users[name].append(node)
 
@@ -91,6 +90,7 @@ class Builder:
 
     @staticmethod
     def hint(node: onnx.NodeProto) -> str:
+        """The preferred IR name for what ``node`` computes: its name, else its output's."""
         return node.name or next((o for o in node.output if o), "") or node.op_type
 
     # ---- IR nodes ---------------------------------------------------------------------
@@ -98,7 +98,7 @@ class Builder:
         """Append an IR node; returns its (unique) name. Shape errors name the ONNX node."""
         name = self.unique(hint)
         try:
-            shape = op.infer_shape([self.shapes[i] for i in inputs]) if inputs else op.infer_shape([])
+            shape = op.infer_shape([self.shapes[i] for i in inputs])
         except ValueError as e:
             origin = where(node) if node is not None else f"IR node '{name}'"
             raise GraphError(f"{origin}: {e}") from None
@@ -110,6 +110,7 @@ class Builder:
         return name
 
     def ir_node(self, name: str) -> Node:
+        """The emitted IR node called ``name``."""
         return self.nodes[self.position[name]]
 
     def replace_op(self, name: str, op: Op) -> None:
@@ -162,4 +163,6 @@ class Builder:
     def refuse_extra_outputs(self, node: onnx.NodeProto, first_unused: int, what: str) -> None:
         used = self.used_outputs(node, first_unused)
         if used:
-            raise UnsupportedError(f"{where(node)}: output(s) {used} ({what}) are used; only the main output is supported")
+            raise UnsupportedError(
+                f"{where(node)}: output(s) {used} ({what}) are used; only the main output is supported"
+            )

@@ -13,17 +13,17 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from ...errors import UnsupportedError
-from .builder import Tensor, where
+from .builder import SHAPE_READERS, Tensor, where
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
 NONDETERMINISTIC = frozenset(
     {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 )
-SHAPE_OPS = frozenset({"Shape", "Size"})
+SHAPE_OPS = SHAPE_READERS
 
 
 def _has_subgraph(node: onnx.NodeProto) -> bool:
@@ -42,6 +42,8 @@ def foldable(node: onnx.NodeProto, is_constant: Callable[[str], bool]) -> bool:
 
 def evaluate(node: onnx.NodeProto, values: dict, opset: int) -> dict[str, np.ndarray]:
     """Run one node on constant inputs; its named outputs as arrays."""
+    if node.op_type == "Constant" and [a.name for a in node.attribute] == ["value"]:
+        return {node.output[0]: numpy_helper.to_array(node.attribute[0].t)}
     feeds = {i: np.asarray(values[i]) for i in node.input if i}
     inputs = [
         helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for k, v in feeds.items()
@@ -85,7 +87,7 @@ def scan_unsupported(graph: onnx.GraphProto, nodes: list[onnx.NodeProto], suppor
     bad: dict[str, list[str]] = defaultdict(list)
     for node in nodes:
         name = node.name or next((o for o in node.output if o), node.op_type)
-        if foldable(node, constants.__contains__) or node.op_type in SHAPE_OPS:
+        if foldable(node, constants.__contains__) or (node.domain in DEFAULT_DOMAINS and node.op_type in SHAPE_OPS):
             constants.update(o for o in node.output if o)
         elif node.domain not in DEFAULT_DOMAINS:
             bad[f"{node.op_type} from domain '{node.domain}'"].append(name)

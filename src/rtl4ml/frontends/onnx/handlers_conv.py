@@ -56,7 +56,9 @@ def conv(b: Builder, node: onnx.NodeProto) -> None:
     _spatial_rank(node, n)
     group = int(a.get("group", 1))
     if group != 1:
-        raise UnsupportedError(f"{where(node)}: grouped/depthwise convolution (group={group}) is not supported; only group=1")
+        raise UnsupportedError(
+            f"{where(node)}: grouped/depthwise convolution (group={group}) is not supported; only group=1"
+        )
     _no_dilation(node, a, n)
     if len(t.shape) != n + 1 or t.shape[0] != w.shape[1]:
         raise ModelLoadError(f"{where(node)}: input of per-sample shape {t.shape} does not fit weight {w.shape}")

@@ -119,26 +119,25 @@ def batch_normalization(b: Builder, node: onnx.NodeProto) -> None:
     if not s:
         raise ModelLoadError(f"{where(node)}: input needs a channel axis")
     params = [np.asarray(b.constant(node, i), dtype=np.float64) for i in range(1, 5)]
+    per_element = b.opset < 9 and not a.get("spatial", 1)
     full = []
     for p in params:
         if p.size == s[0]:
             full.append(p.reshape((s[0],) + (1,) * (len(s) - 1)))
-        elif p.size == int(np.prod(s)) and b.opset < 9 and not a.get("spatial", 1):
+        elif per_element and p.size == int(np.prod(s)):
             full.append(p.reshape(s))
         else:
             raise ModelLoadError(f"{where(node)}: parameter of shape {p.shape} does not fit input shape {s}")
     vectors = [ir_vector(b, p, t) for p in full]
     if any(v is None for v in vectors):
-        if len(s) == 1:
+        if len(s) == 1 or per_element:  # one value per element: a 1-D IR tensor has them all
             t = flat_view(b, t, node)
         else:
             ir = channels_first(b, t, node)
             t = Tensor(ir, Layout.channels_first(b.shapes[ir]))
         vectors = [ir_vector(b, p, t) for p in full]
         if any(v is None for v in vectors):
-            raise UnsupportedError(
-                f"{where(node)}: per-element (spatial=0) statistics on a multi-axis input are not supported"
-            )
+            raise UnsupportedError(f"{where(node)}: statistics do not map onto the IR channels of its input")
     op = BatchNorm.from_statistics(*vectors, float(a.get("epsilon", 1e-5)))
     out = b.emit(b.hint(node), op, [t.ir], node)
     b.set(node.output[0], Tensor(out, t.layout, fresh=True))

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 
 from ...errors import ModelLoadError, UnsupportedError
-from ...ir.ops import Concat, Shape
+from ...ir.ops import Concat
 from ..layout import Layout
 from .builder import Builder, Tensor, attributes, where
 from .layouts import conform, layout_text

@@ -8,7 +8,7 @@ from pathlib import Path
 import onnx
 from onnx import numpy_helper
 
-from ...errors import ModelLoadError, UnsupportedError
+from ...errors import GraphError, ModelLoadError, Rtl4mlError, UnsupportedError
 from ...ir import Graph, Identity, Input
 from ..layout import Layout
 from ..model import ImportedModel
@@ -19,7 +19,9 @@ from .registry import HANDLERS, supported_ops
 MIN_OPSET, MAX_OPSET = 7, 21
 
 #: ONNX ops that read their first input channels-first.
-CHANNELS_FIRST_OPS = frozenset({"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"})
+CHANNELS_FIRST_OPS = frozenset(
+    {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"}
+)
 #: Ops through which a graph input's layout is looked for (element-wise, or channel concat).
 PASS_THROUGH_OPS = frozenset(
     {"Relu", "LeakyRelu", "Clip", "Tanh", "Sigmoid", "HardSigmoid", "Dropout", "Identity", "Add", "Concat"}
@@ -62,7 +64,8 @@ def read_model(model) -> tuple[onnx.ModelProto, str]:
     try:
         proto = onnx.load(str(path))
     except Exception as e:  # protobuf and file errors of many types
-        raise ModelLoadError(f"cannot load ONNX model '{path}': not a readable ONNX protobuf ({_one_line(e)})") from None
+        reason = _one_line(e)
+        raise ModelLoadError(f"cannot load ONNX model '{path}': not a readable ONNX protobuf ({reason})") from None
     if not proto.HasField("graph") or not proto.ir_version:
         raise ModelLoadError(f"cannot load ONNX model '{path}': not an ONNX model (no graph or IR version)")
     return proto, f"ONNX model '{path}'"
@@ -158,7 +161,12 @@ def _add_node(b: Builder, node: onnx.NodeProto) -> None:
         handler = HANDLERS.get(node.op_type)
         if handler is None:  # the scan let it through only if it were constant
             raise UnsupportedError(f"{where(node)}: not supported on computed (non-constant) inputs")
-        handler(b, node)
+        try:
+            handler(b, node)
+        except Rtl4mlError:
+            raise
+        except ValueError as e:  # an IR op refused its attributes
+            raise GraphError(f"{where(node)}: {e}") from None
 
 
 def _finish(b: Builder, input_layouts: dict[str, Layout]) -> ImportedModel:
