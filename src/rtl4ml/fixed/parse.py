@@ -53,13 +53,9 @@ def parse_fixed(text: str) -> FixedType:
         raise FixedTypeError(
             f"saturation bits N={groups['n']} in {text!r} are not supported: use N=0 or leave it out"
         )
+    rounding = _mode(groups.get("q"), Rounding, default_q, text)
+    overflow = _mode(groups.get("o"), Overflow, default_o, text)
     try:
-        return FixedType(
-            width=int(m["w"]),
-            int_bits=int_bits,
-            signed=m["u"] is None,
-            rounding=_mode(groups.get("q"), Rounding, default_q, text),
-            overflow=_mode(groups.get("o"), Overflow, default_o, text),
-        )
+        return FixedType(int(m["w"]), int_bits, m["u"] is None, rounding, overflow)
     except FixedTypeError as e:
         raise FixedTypeError(f"invalid fixed-point type {text!r}: {e}") from None

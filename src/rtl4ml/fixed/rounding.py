@@ -84,7 +84,8 @@ def overflow(v: np.ndarray, width: int, signed: bool, mode: Overflow, inplace: b
             return np.clip(v, lo, hi, out=v)
         return _clip(v, lo, hi)
     if mode is Overflow.SAT_ZERO:
-        return np.where((v < lo) | (v > hi), 0, v).astype(v.dtype)
+        # hi + 1 is a power of two, so this test is exact on the float64 carrier too
+        return np.where((v < lo) | (v >= hi + 1), 0, v).astype(v.dtype)
     return _wrap(v, width, signed)
 
 

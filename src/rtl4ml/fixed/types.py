@@ -96,14 +96,16 @@ class FixedType:
             if self.overflow is Overflow.WRAP:
                 raise FixedTypeError(f"cannot quantize an infinite value to {self} (WRAP overflow)")
             x = np.clip(x, -(2.0 ** (abs(self.int_bits) + 2)), 2.0 ** (abs(self.int_bits) + 2))
-        y = np.ldexp(x, self.frac_bits)
-        # a tiny x can underflow to zero when frac_bits < 0: only its sign matters then
-        y = np.where((y == 0) & (x != 0), np.copysign(2.0**-1074, x), y)
-        y = _r.round_real(y, self.rounding)
-        if self.overflow is Overflow.WRAP:
-            y = np.fmod(y, 2.0**self.width)
-        else:
-            y = np.clip(y, -(2.0**MAX_WIDTH), 2.0**MAX_WIDTH)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge x: handled below
+            y = np.ldexp(x, self.frac_bits)
+            # a tiny x can underflow to zero when frac_bits < 0: only its sign matters then
+            y = np.where((y == 0) & (x != 0), np.copysign(2.0**-1074, x), y)
+            y = _r.round_real(y, self.rounding)
+            if self.overflow is Overflow.WRAP:
+                # a double too large to scale is a multiple of 2**width: it wraps to 0
+                y = np.where(np.isfinite(y), np.fmod(y, 2.0**self.width), 0.0)
+            else:
+                y = np.clip(y, -(2.0**MAX_WIDTH), 2.0**MAX_WIDTH)
         return _r.overflow(y.astype(np.int64), self.width, self.signed, self.overflow)
 
     def to_float(self, raw) -> np.ndarray:
