@@ -43,12 +43,17 @@ def _round_up(floor, rem, half, negative, rounding: Rounding):
 
 def round_real(y: np.ndarray, rounding: Rounding) -> np.ndarray:
     """Round arbitrary finite float64 values to integers (returned as float64), exactly."""
+    if rounding is Rounding.TRN:
+        return np.floor(y)
+    if rounding in (Rounding.RND, Rounding.RND_CONV):
+        r = np.rint(y)  # ties to even, always exact
+        if rounding is Rounding.RND:  # ties up instead: y - r is exact (Sterbenz, or r == 0)
+            r += (y - r) == 0.5
+        return r
     floor = np.floor(y)
     # y - floor is exact except for y in (-0.5, 0), where 1 + y can round to 0.5 or 1.0;
     # the true fraction there lies strictly between 1/2 and 1, as 0.75 does.
     frac = np.where((y < 0) & (y > -0.5), 0.75, y - floor)
-    if rounding is Rounding.TRN:
-        return floor
     return floor + _round_up(floor, frac, 0.5, y < 0, rounding)
 
 

@@ -90,16 +90,17 @@ class FixedType:
     def quantize(self, x) -> np.ndarray:
         """Real values (any float array) to raw integers (int64), rounded then overflowed."""
         x = np.asarray(x, dtype=np.float64)
-        if np.isnan(x).any():
-            raise FixedTypeError(f"cannot quantize NaN to {self}")
-        if np.isinf(x).any():
+        if not np.isfinite(x).all():
+            if np.isnan(x).any():
+                raise FixedTypeError(f"cannot quantize NaN to {self}")
             if self.overflow is Overflow.WRAP:
                 raise FixedTypeError(f"cannot quantize an infinite value to {self} (WRAP overflow)")
             x = np.clip(x, -(2.0 ** (abs(self.int_bits) + 2)), 2.0 ** (abs(self.int_bits) + 2))
         with np.errstate(over="ignore", invalid="ignore"):  # huge x: handled below
             y = np.ldexp(x, self.frac_bits)
-            # a tiny x can underflow to zero when frac_bits < 0: only its sign matters then
-            y = np.where((y == 0) & (x != 0), np.copysign(2.0**-1074, x), y)
+            if self.frac_bits < 0:
+                # a tiny x can underflow to zero: only its sign matters then
+                y = np.where((y == 0) & (x != 0), np.copysign(2.0**-1074, x), y)
             y = _r.round_real(y, self.rounding)
             if self.overflow is Overflow.WRAP:
                 # a double too large to scale is a multiple of 2**width: it wraps to 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -45,6 +46,10 @@ class Layout:
         return self.index.size
 
     def is_identity(self) -> bool:
+        return self._identity
+
+    @cached_property
+    def _identity(self) -> bool:
         return bool(np.array_equal(self.index.reshape(-1), np.arange(self.size)))
 
     def transpose(self, perm) -> Layout:
@@ -75,6 +80,8 @@ class Layout:
         x = np.asarray(x)
         if tuple(x.shape[1:]) != self.shape:
             raise ValueError(f"expected samples of shape {self.shape}, got {tuple(x.shape[1:])}")
+        if self.is_identity():
+            return x.reshape((x.shape[0],) + tuple(ir_shape))
         flat = np.empty((x.shape[0], self.size), dtype=x.dtype)
         flat[:, self.index.reshape(-1)] = x.reshape(x.shape[0], -1)
         return flat.reshape((x.shape[0],) + tuple(ir_shape))
