@@ -118,3 +118,34 @@ def test_demo_script_runs(tmp_path, capsys):
     runpy.run_path(str(EXAMPLES / "demo.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "fixed<16,6>" in out and "fixed<8,3>" in out
+
+
+def test_channels_first_cnn_predicts_in_its_own_layout():
+    import onnxruntime as ort
+
+    import onnx_models
+
+    model = onnx_models.cnn2d(13)
+    design = rtl4ml.convert(model, {"model": {"precision": "fixed<24,8>"}})
+    name = model.graph.input[0].name
+    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim][1:]
+    x = np.random.default_rng(0).uniform(-1, 1, (6, *dims)).astype(np.float32)
+    expected = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {name: x})[0]
+    np.testing.assert_allclose(design.predict_float(x), expected, atol=1e-5)
+    # softmax tables: exp step 1/128 (<0.8 %), 1/sum step 1/64 over [1, 17) (<1.6 %)
+    assert np.max(np.abs(design.predict(x) - expected)) < 0.03
+    np.testing.assert_array_equal(design.predict(x).argmax(axis=1), expected.argmax(axis=1))
+
+
+def test_cli_calibration_picks_integer_bits(tmp_path, digits):
+    x, _ = digits
+    np.save(tmp_path / "cal.npy", x[:100])
+    cfg = tmp_path / "c.yml"
+    cfg.write_text("model:\n  result: fixed<12,auto>\n")
+    result = runner.invoke(app, ["inspect", str(MODEL), "--config", str(cfg)])
+    assert result.exit_code == 1 and "calibration" in result.output
+    result = runner.invoke(app, ["inspect", str(MODEL), "--config", str(cfg), "--calibration", str(tmp_path / "cal.npy")])
+    assert result.exit_code == 0, result.output
+    design = rtl4ml.convert(MODEL, cfg, calibration=x[:100])
+    bits = design.graph["fc1"].precision.result.int_bits
+    assert f"fixed<12,{bits}>" in result.output and 2 <= bits <= 8
