@@ -253,3 +253,11 @@ def test_too_wide_exact_accumulator_names_the_layer():
     g = one_dense(np.full((2, 1), 1.0), np.zeros(1))
     with pytest.raises(GraphError, match="layer 'd'.*exact accumulator needs"):
         infer(g, {"model": {"input": "fixed<50,20>", "weight": "fixed<50,10>"}})
+
+
+def test_infer_precision_annotates_every_node_and_changes_no_float_output(rng):
+    g, _ = Pipeline((remove_identity, fold_batchnorm, fuse_activations))(mlp_with_everything(rng), PassContext())
+    typed = infer(g)
+    assert all(n.precision is not None for n in typed.nodes) and all(n.precision is None for n in g.nodes)
+    assert [n.op for n in typed.nodes] == [n.op for n in g.nodes]
+    assert_same_float(g, typed, rng, (8,))
