@@ -149,3 +149,17 @@ def test_cli_calibration_picks_integer_bits(tmp_path, digits):
     design = rtl4ml.convert(MODEL, cfg, calibration=x[:100])
     bits = design.graph["fc1"].precision.result.int_bits
     assert f"fixed<12,{bits}>" in result.output and 2 <= bits <= 8
+
+
+def test_settings_carried_by_the_model_yield_to_the_users_layer_settings():
+    from rtl4ml.config import LayerConfig
+    from rtl4ml.frontends import ImportedModel
+    from rtl4ml.ir import Dense, Graph, Input, Node
+
+    g = Graph([Node("x", Input((2,))), Node("d", Dense(np.eye(2), np.zeros(2)), ("x",))], ["d"])
+    trained = ImportedModel.channels_last(g)
+    trained = ImportedModel(g, trained.input_layouts, trained.output_layouts, "test", {"d": LayerConfig(weight=rtl4ml.FixedType(4, 1), result=rtl4ml.FixedType(8, 3))})
+    design = rtl4ml.convert(trained, {"model": {"weight": "fixed<12,2>"}, "layers": {"d": {"result": "fixed<10,3>"}}})
+    p = design.graph["d"].precision
+    assert p.weight == rtl4ml.FixedType(4, 1)  # the model's layer setting beats a model-wide default
+    assert p.result == rtl4ml.FixedType(10, 3)  # the user's layer setting beats the model's

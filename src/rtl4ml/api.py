@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +136,16 @@ def _known_names(graph: Graph) -> set[str]:
     return {n.name for n in graph.nodes} | {a for n in graph.nodes for a in n.aliases}
 
 
+def _with_model_settings(cfg: Config, from_model: dict[str, LayerConfig]) -> Config:
+    """Per-layer settings carried by the model, under the user's per-layer settings."""
+    if not from_model:
+        return cfg
+    names = set(from_model) | set(cfg.layers)
+    empty = LayerConfig()
+    layers = {n: from_model.get(n, empty).overlay(cfg.layers.get(n, empty)) for n in names}
+    return replace(cfg, layers=layers)
+
+
 def convert(model, config=None, calibration=None) -> Design:
     """Import ``model`` (a path or an in-memory model), optimize it and infer its types.
 
@@ -146,6 +156,7 @@ def convert(model, config=None, calibration=None) -> Design:
     imported = load_model(model)
     cfg = _as_config(config)
     cfg.check_layer_names(_known_names(imported.graph))
+    cfg = _with_model_settings(cfg, imported.layer_configs)
     cal = None if calibration is None else _feeds(imported, imported.graph, calibration)
     ctx = PassContext(cfg, cal)
     graph, _ = OPTIMIZE(imported.graph, ctx)

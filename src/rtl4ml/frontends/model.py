@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..config import LayerConfig
 from ..ir import Graph
 from .layout import Layout
 
@@ -11,12 +12,18 @@ from .layout import Layout
 @dataclass(frozen=True)
 class ImportedModel:
     """An IR graph and, per graph input and output (by IR node name), the layout the
-    source framework uses for it, so that users feed and read data in their own layout."""
+    source framework uses for it, so that users feed and read data in their own layout.
+
+    ``layer_configs`` are settings the model itself carries, by node name: the types
+    a quantization-aware-trained model was trained with. They act as per-layer config
+    that the user's own per-layer settings override.
+    """
 
     graph: Graph
     input_layouts: dict[str, Layout] = field(default_factory=dict)
     output_layouts: dict[str, Layout] = field(default_factory=dict)
     source: str = "ir"
+    layer_configs: dict[str, LayerConfig] = field(default_factory=dict)
 
     @staticmethod
     def channels_last(graph: Graph, source: str = "ir") -> ImportedModel:
