@@ -54,9 +54,9 @@ def test_design_exposes_graph_config_and_three_predictions(digits):
 def test_load_model_errors(tmp_path):
     with pytest.raises(ModelLoadError, match="missing.onnx"):
         rtl4ml.convert(tmp_path / "missing.onnx")
-    (tmp_path / "m.pt").write_bytes(b"x")
-    with pytest.raises(UnsupportedError, match=r"unknown format '\.pt'.*\.onnx"):
-        rtl4ml.convert(tmp_path / "m.pt")
+    (tmp_path / "m.bin").write_bytes(b"x")
+    with pytest.raises(UnsupportedError, match=r"unknown format '\.bin'.*\.onnx"):
+        rtl4ml.convert(tmp_path / "m.bin")
     with pytest.raises(UnsupportedError, match="dict"):
         rtl4ml.convert({"not": "a model"})
 

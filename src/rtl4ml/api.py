@@ -9,43 +9,12 @@ import numpy as np
 
 from .config import Config, LayerConfig, config_from_dict, load_config
 from .emulate import run_fixed, run_float
-from .errors import ModelLoadError, UnsupportedError
+from .frontends.dispatch import LoadOptions, load_model
 from .frontends.model import ImportedModel
 from .ir import Graph
 from .passes import OPTIMIZE, PassContext, infer_precision
 
-MODEL_FORMATS = ".onnx (ONNX), .json (rtl4ml graph)"
 CHUNK = 2048  # samples emulated at once: keeps intermediates cache- and memory-friendly
-
-
-def load_model(model) -> ImportedModel:
-    """Import a model from a path or an in-memory object into the IR."""
-    if isinstance(model, ImportedModel):
-        return model
-    if isinstance(model, Graph):
-        return ImportedModel.channels_last(model)
-    if isinstance(model, (str, Path)):
-        path = Path(model)
-        suffix = path.suffix.lower()
-        if not path.exists():
-            raise ModelLoadError(f"model file '{path}' does not exist")
-        if suffix == ".onnx":
-            from .frontends.onnx import load_onnx
-
-            return load_onnx(path)
-        if suffix == ".json":
-            from .ir.serialize import load_graph
-
-            return ImportedModel.channels_last(load_graph(path), "rtl4ml")
-        raise UnsupportedError(f"model file '{path}': unknown format '{suffix}'; accepted: {MODEL_FORMATS}")
-    if type(model).__name__ == "ModelProto":
-        from .frontends.onnx import load_onnx
-
-        return load_onnx(model)
-    raise UnsupportedError(
-        f"cannot convert a {type(model).__module__}.{type(model).__name__}; give a model file ({MODEL_FORMATS}), "
-        "an onnx.ModelProto or an rtl4ml Graph"
-    )
 
 
 def _as_config(config) -> Config:
@@ -146,14 +115,19 @@ def _with_model_settings(cfg: Config, from_model: dict[str, LayerConfig]) -> Con
     return replace(cfg, layers=layers)
 
 
-def convert(model, config=None, calibration=None) -> Design:
+def convert(
+    model, config=None, calibration=None, *, weights=None, input_shape=None, allow_pickle: bool = False
+) -> Design:
     """Import ``model`` (a path or an in-memory model), optimize it and infer its types.
 
     ``config``: a :class:`Config`, a dict, a YAML/JSON path, or None for defaults.
     ``calibration``: sample inputs (source layout) used to pick ``fixed<W,auto>``
-    integer bits from the real value ranges.
+    integer bits from the real value ranges. ``weights``: the weights file of a Keras
+    architecture JSON, or a PyTorch state dict. ``input_shape``: one PyTorch sample
+    (channels-first, no batch axis). ``allow_pickle``: load a pickled PyTorch module.
     """
-    imported = load_model(model)
+    opts = LoadOptions(None if weights is None else Path(weights), None if input_shape is None else tuple(input_shape), allow_pickle)
+    imported = load_model(model, opts)
     cfg = _as_config(config)
     cfg.check_layer_names(_known_names(imported.graph))
     cfg = _with_model_settings(cfg, imported.layer_configs)
@@ -164,7 +138,7 @@ def convert(model, config=None, calibration=None) -> Design:
     return Design(graph, cfg, imported)
 
 
-def config_from_model(model, granularity: str = "model", calibration=None) -> Config:
+def config_from_model(model, granularity: str = "model", calibration=None, **frontend_options) -> Config:
     """A starting config: model-wide defaults, and with ``granularity="layer"`` every
     layer listed with the types it gets by default."""
     if granularity not in ("model", "layer"):
@@ -173,7 +147,7 @@ def config_from_model(model, granularity: str = "model", calibration=None) -> Co
     model_cfg = base.defaults
     if granularity == "model":
         return Config(model=model_cfg)
-    design = convert(model, base, calibration)
+    design = convert(model, base, calibration, **frontend_options)
     layers = {}
     for node in design.graph.nodes:
         p = node.precision

@@ -22,6 +22,25 @@ WeightOpt = Annotated[Optional[str], typer.Option("--weight-precision", help="mo
 ReuseOpt = Annotated[Optional[int], typer.Option("--reuse", help="model-wide reuse factor", min=1)]
 CalOpt = Annotated[Optional[Path], typer.Option("--calibration", help=".npy sample inputs for fixed<W,auto> types")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
+WeightsOpt = Annotated[
+    Optional[Path], typer.Option("--weights", help="weights of a Keras architecture JSON, or a PyTorch state dict")
+]
+ShapeOpt = Annotated[Optional[str], typer.Option("--input-shape", help="PyTorch input sample shape, e.g. 1,28,28")]
+PickleOpt = Annotated[
+    bool, typer.Option("--allow-pickle", help="load a fully pickled PyTorch module (this runs code from the file)")
+]
+
+
+def _shape(text: str | None):
+    if text is None:
+        return None
+    try:
+        dims = tuple(int(d) for d in text.replace("x", ",").split(",") if d.strip())
+    except ValueError:
+        dims = ()
+    if not dims or min(dims) < 1:
+        raise Rtl4mlError(f"--input-shape {text!r}: expected positive integers such as 1,28,28")
+    return dims
 
 
 def _load_npy(path: Path, what: str) -> np.ndarray:
@@ -33,14 +52,14 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
         raise ModelLoadError(f"{what} file '{path}' is not a readable .npy array: {e}") from None
 
 
-def _design(model: str, config, precision, weight_precision, reuse, calibration):
+def _design(model: str, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle):
     from . import api
     from .config import Config, load_config, with_shortcuts
 
     cfg = load_config(config) if config else Config()
     cfg = with_shortcuts(cfg, precision, weight_precision, reuse)
     cal = _load_npy(calibration, "calibration") if calibration else None
-    return api.convert(model, cfg, cal)
+    return api.convert(model, cfg, cal, weights=weights, input_shape=_shape(input_shape), allow_pickle=allow_pickle)
 
 
 def _guard(debug: bool, fn, *args):
@@ -55,18 +74,21 @@ def _guard(debug: bool, fn, *args):
 
 @app.command()
 def inspect(
-    model: Annotated[str, typer.Argument(help="model file (.onnx, .json)")],
+    model: Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")],
     config: ConfigOpt = None,
     precision: PrecisionOpt = None,
     weight_precision: WeightOpt = None,
     reuse: ReuseOpt = None,
     calibration: CalOpt = None,
+    weights: WeightsOpt = None,
+    input_shape: ShapeOpt = None,
+    allow_pickle: PickleOpt = False,
     debug: DebugOpt = False,
 ):
     """Show layers, shapes, types, parameters and MACs after optimization."""
 
     def run():
-        design = _design(model, config, precision, weight_precision, reuse, calibration)
+        design = _design(model, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle)
         from .report.inspect import print_design
 
         print_design(design)
@@ -76,7 +98,7 @@ def inspect(
 
 @app.command()
 def predict(
-    model: Annotated[str, typer.Argument(help="model file (.onnx, .json)")],
+    model: Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")],
     input: Annotated[Path, typer.Option("--input", "-i", help=".npy batch of inputs (source layout)")],
     output: Annotated[Path, typer.Option("--output", "-o", help=".npy file for the outputs")],
     float_: Annotated[bool, typer.Option("--float", help="the float reference instead of bit-exact")] = False,
@@ -85,12 +107,15 @@ def predict(
     weight_precision: WeightOpt = None,
     reuse: ReuseOpt = None,
     calibration: CalOpt = None,
+    weights: WeightsOpt = None,
+    input_shape: ShapeOpt = None,
+    allow_pickle: PickleOpt = False,
     debug: DebugOpt = False,
 ):
     """Run the bit-exact emulation (or the float reference) on a batch of inputs."""
 
     def run():
-        design = _design(model, config, precision, weight_precision, reuse, calibration)
+        design = _design(model, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle)
         x = _load_npy(input, "input")
         y = design.predict_float(x) if float_ else design.predict(x)
         if isinstance(y, list):
