@@ -156,10 +156,23 @@ def test_settings_carried_by_the_model_yield_to_the_users_layer_settings():
     from rtl4ml.frontends import ImportedModel
     from rtl4ml.ir import Dense, Graph, Input, Node
 
-    g = Graph([Node("x", Input((2,))), Node("d", Dense(np.eye(2), np.zeros(2)), ("x",))], ["d"])
+    g = Graph([Node("x", Input((2,))), Node("d", Dense(np.eye(2) / 2, np.zeros(2)), ("x",))], ["d"])
     trained = ImportedModel.channels_last(g)
     trained = ImportedModel(g, trained.input_layouts, trained.output_layouts, "test", {"d": LayerConfig(weight=rtl4ml.FixedType(4, 1), result=rtl4ml.FixedType(8, 3))})
     design = rtl4ml.convert(trained, {"model": {"weight": "fixed<12,2>"}, "layers": {"d": {"result": "fixed<10,3>"}}})
     p = design.graph["d"].precision
     assert p.weight == rtl4ml.FixedType(4, 1)  # the model's layer setting beats a model-wide default
     assert p.result == rtl4ml.FixedType(10, 3)  # the user's layer setting beats the model's
+
+
+def test_feeds_are_checked_against_the_model_inputs():
+    from rtl4ml.ir import Add, Graph, Input, Node
+
+    g = Graph([Node("a", Input((2,))), Node("b", Input((2,))), Node("s", Add(), ("a", "b"))], ["s"])
+    design = rtl4ml.convert(g)
+    x = np.ones((3, 2))
+    np.testing.assert_array_equal(design.predict([x, x]), 2 * x)
+    with pytest.raises(ValueError, match="2 inputs"):
+        design.predict([x, x, x])
+    with pytest.raises(ValueError, match=r"\['c'\].*not inputs"):
+        design.predict({"a": x, "b": x, "c": x})

@@ -119,3 +119,9 @@ def test_convert_accepts_config_objects_dicts_and_paths(tmp_path):
     save_config(cfg, tmp_path / "c.json")
     for c in (None, cfg, {"model": {}}, tmp_path / "c.json", str(tmp_path / "c.json")):
         assert rtl4ml.convert(_model(), c).graph["x"].precision.result == FixedType(16, 6)
+
+
+def test_layer_config_built_in_python_is_type_checked():
+    with pytest.raises(ConfigError, match="weight must be a FixedType"):
+        rtl4ml.LayerConfig(weight="fixed<8,2>")
+    assert rtl4ml.LayerConfig(weight=FixedType(8, 2), accumulator=Auto.EXACT).weight == FixedType(8, 2)

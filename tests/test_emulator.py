@@ -47,6 +47,7 @@ def rng():
     return np.random.default_rng(7)
 
 
+@pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")  # saturating weights are part of it
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: a.label if a else "none")
 @pytest.mark.parametrize("result", RESULT_TYPES)
 def test_dense_with_fused_activation_matches_reference(act, result, rng):
@@ -235,3 +236,87 @@ def test_batch_is_vectorized_and_chunked_consistently(rng):
     whole = design.predict(x)
     parts = np.concatenate([design.predict(x[i : i + 7]) for i in range(0, 70, 7)])
     np.testing.assert_array_equal(whole[:70], parts)
+
+
+# ---- regressions: carriers, wide types, product rounding, errors that name the layer ----
+
+
+def test_unfolded_batchnorm_rounds_each_product_to_a_narrow_accumulator():
+    g = chain(BatchNorm([0.3, 1.7, -0.9], [0.1, 0.2, 0.3]), shape=(3,))
+    cfg = {"model": {"accumulator": "fixed<24,10,TRN,WRAP>", "result": "fixed<24,7>"}}
+    design, out = emulate(g, np.array([[1.2345, -2.5, 3.14159]]), cfg)
+    p = design.graph["n0"].precision
+    x_raw, xt = out["x"].raw[0].astype(np.int64), out["x"].type
+    acc = p.accumulator
+    wide = FixedType(40, 40 - acc.frac_bits, True, acc.rounding)
+    for c in range(3):
+        prod = ref.value(x_raw[c], xt) * ref.value(p.weight.quantize(g["n0"].op.scale)[c], p.weight)
+        total = ref.value(ref.convert(prod, wide), wide) + ref.value(p.bias.quantize(g["n0"].op.shift)[c], p.bias)
+        assert out["n0"].raw[0, c] == ref.convert(ref.value(ref.convert(total, acc), acc), p.result)
+    assert np.all(out["n0"].raw == np.round(out["n0"].raw))
+
+
+def test_large_bias_keeps_partial_sums_exact(monkeypatch):
+    bias = 2.0**42 + 2.0**-10
+    g = chain(Dense([[2.0**-7]], [bias]), shape=(1,))
+    cfg = {"model": {"input": "fixed<8,1>", "weight": "fixed<8,1>", "bias": "fixed<60,44>", "result": "fixed<60,44>"}}
+    design = rtl4ml.convert(g, cfg)
+    p = design.graph["n0"].precision
+    expected = int(p.bias.quantize(bias)) + 4  # 2**-7 * 2**-7 = 4 LSBs of 2**-16
+    for fast in (True, False):
+        monkeypatch.setattr(fast_linear, "ENABLED", fast)
+        assert int(design.predict_raw(np.array([[2.0**-7]]))[0, 0]) == expected
+
+
+@pytest.mark.parametrize("result,x,expected", [("fixed<60,2>", 31.0, 2**59 - 1), ("ufixed<60,50,TRN,WRAP>", -(2.0**-10), 2**60 - 1)])
+def test_wide_results_from_the_float_carrier_stay_in_range(result, x, expected):
+    g = chain(Flatten(), shape=(1,))
+    design = rtl4ml.convert(g, {"layers": {"n0": {"result": result}}})
+    assert int(design.predict_raw(np.array([[x]]))[0, 0]) == expected
+
+
+def test_softmax_with_wide_tables_does_not_overflow():
+    g = chain(Softmax(), shape=(4,))
+    x = np.array([[0.1, 0.2, 0.3, 2.0]])
+    narrow = rtl4ml.convert(g, {"model": {"table": "ufixed<18,1>", "inv_table": "ufixed<18,1>"}}).predict(x)
+    wide = rtl4ml.convert(g, {"model": {"table": "ufixed<40,1>", "inv_table": "ufixed<40,1>"}}).predict(x)
+    np.testing.assert_allclose(wide, narrow, atol=2**-9)
+    assert wide.sum() > 0.95
+
+
+def test_table_index_of_wide_integer_inputs():
+    from rtl4ml.emulate.tables import table_index
+
+    design = rtl4ml.convert(chain(Activation(K.TANH), shape=(1,)))
+    table = design.graph["n0"].precision.table
+    np.testing.assert_array_equal(table_index(np.array([2**57, -(2**57), 0]), 0, table), [1023, 0, 512])
+
+
+@pytest.mark.parametrize("act", [Activation(K.LEAKY_RELU, alpha=0.1), Activation(K.HARD_SIGMOID, alpha=0.2, beta=0.5)], ids=lambda a: a.label)
+def test_fused_activation_on_a_wide_accumulator_runs_and_matches_unfused(act, rng):
+    k = 2048
+    g = chain(Dense(rng.uniform(-8, 8, (k, 3)), np.zeros(3)), act, shape=(k,))
+    x = rng.normal(size=(2, k))
+    fused = rtl4ml.convert(g)
+    unfused = rtl4ml.convert(g, {"passes": {"fuse_activations": False}, "layers": {"n0": {"result": "fixed<62,22>"}}})
+    assert fused.graph["n0"].precision.accumulator.width + 24 > 62  # needs Python ints
+    np.testing.assert_array_equal(fused.predict_raw(x), unfused.predict_raw(x))
+
+
+def test_nan_in_weights_or_inputs_names_the_layer():
+    from rtl4ml.errors import Rtl4mlError
+
+    with pytest.raises(Rtl4mlError, match="layer 'n0'.*NaN"):
+        rtl4ml.convert(chain(Dense(np.array([[np.nan]]), [0.0]), shape=(1,)))
+    design = rtl4ml.convert(chain(Dense(np.eye(2), np.zeros(2)), shape=(2,)))
+    with pytest.raises(Rtl4mlError, match="node 'x'.*NaN"):
+        design.predict(np.array([[1.0, np.nan]]))
+
+
+def test_constants_that_do_not_fit_warn():
+    from rtl4ml.errors import PrecisionWarning
+
+    with pytest.warns(PrecisionWarning, match="layer 'n0'.*weight.*fixed<16,6>.*saturate"):
+        rtl4ml.convert(chain(Dense(np.array([[100.0]]), [0.0]), shape=(1,)))
+    with pytest.warns(PrecisionWarning, match="layer 'n0'.*activation parameter.*fixed<24,8>"):
+        rtl4ml.convert(chain(Activation(K.CLIP, min_value=0, max_value=300), shape=(1,)))

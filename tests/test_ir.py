@@ -127,3 +127,18 @@ def test_loading_a_bad_graph_file_names_it(tmp_path):
     p.write_text('{"format": "something-else"}')
     with pytest.raises(ModelLoadError, match="not an rtl4ml-graph"):
         load_graph(p)
+
+
+def test_duplicate_outputs_are_rejected():
+    nodes = [Node("x", Input((2,))), Node("f", Flatten(), ("x",))]
+    with pytest.raises(GraphError, match="output twice"):
+        Graph(nodes, ["f", "f"])
+
+
+def test_infinite_clip_bounds_survive_standard_json(tmp_path):
+    import json
+
+    g = Graph([Node("x", Input((2,))), Node("c", Activation(ActivationKind.CLIP, min_value=-np.inf, max_value=1.5), ("x",))], ["c"])
+    save_graph(g, tmp_path / "g.json")
+    json.loads((tmp_path / "g.json").read_text(), parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    assert load_graph(tmp_path / "g.json")["c"].op.min_value == -np.inf

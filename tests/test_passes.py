@@ -8,7 +8,7 @@ import pytest
 import rtl4ml
 from rtl4ml.config import Config, config_from_dict
 from rtl4ml.emulate import run_float
-from rtl4ml.errors import ConfigError, GraphError
+from rtl4ml.errors import ConfigError, GraphError, PrecisionWarning
 from rtl4ml.fixed import FixedType
 from rtl4ml.ir import (
     Activation, ActivationKind, BatchNorm, Conv, Dense, Dropout, Flatten, Graph, Identity, Input,
@@ -187,10 +187,11 @@ def test_layer_overrides_and_fallback_order():
         ],
         ["d2"],
     )
-    g = infer(g, {
-        "model": {"precision": "fixed<18,8>", "weight": "fixed<8,1>"},
-        "layers": {"d1": {"precision": "fixed<12,4>"}, "d2": {"weight": "fixed<6,1>", "accumulator": "fixed<20,8,TRN,SAT>"}},
-    })
+    with pytest.warns(PrecisionWarning, match=r"layer 'd2': 2 weight value\(s\) do not fit fixed<6,1>.*saturate"):
+        g = infer(g, {
+            "model": {"precision": "fixed<18,8>", "weight": "fixed<8,1>"},
+            "layers": {"d1": {"precision": "fixed<12,4>"}, "d2": {"weight": "fixed<6,1>", "accumulator": "fixed<20,8,TRN,SAT>"}},
+        })
     assert g["x"].precision.result == FixedType(18, 8)
     assert g["d1"].precision.weight == FixedType(12, 4)  # layer precision beats model weight
     assert g["d1"].precision.result == FixedType(12, 4)
@@ -261,3 +262,38 @@ def test_infer_precision_annotates_every_node_and_changes_no_float_output(rng):
     assert all(n.precision is not None for n in typed.nodes) and all(n.precision is None for n in g.nodes)
     assert [n.op for n in typed.nodes] == [n.op for n in g.nodes]
     assert_same_float(g, typed, rng, (8,))
+
+
+def test_chains_of_mergeable_nodes_merge_one_after_another(rng):
+    g = Graph(
+        [
+            Node("x", Input((4,))),
+            Node("drop", Dropout(0.1), ("x",)),
+            Node("id", Identity(), ("drop",)),
+            Node("fc", Dense(rng.normal(size=(4, 4)), np.zeros(4)), ("id",)),
+            Node("bn1", BatchNorm(np.full(4, 2.0), np.ones(4)), ("fc",)),
+            Node("bn2", BatchNorm(np.full(4, 0.5), np.ones(4)), ("bn1",)),
+            Node("relu", Activation(ActivationKind.RELU), ("bn2",)),
+            Node("relu6", Activation.relu6(), ("relu",)),
+        ],
+        ["relu6"],
+    )
+    design = rtl4ml.convert(g)
+    assert ops_of(design.graph) == ["Input", "Dense", "Activation"]
+    assert design.graph["fc"].aliases == ("bn1", "bn2", "relu")
+    x = rng.normal(size=(10, 4))
+    np.testing.assert_allclose(design.predict_float(x), run_float(g, {"x": x})["relu6"], atol=1e-12)
+
+
+def test_settings_of_a_fused_activation_reach_only_the_output_side(rng):
+    g = Graph(
+        [Node("x", Input((4,))), Node("fc", Dense(np.ones((4, 3)), np.zeros(3)), ("x",)), Node("relu", Activation(ActivationKind.RELU), ("fc",))],
+        ["relu"],
+    )
+    layers = {"fc": {"precision": "fixed<8,2>"}, "relu": {"precision": "fixed<12,4>"}}
+    for fuse in (False, True):
+        design = rtl4ml.convert(g, {"layers": layers, "passes": {"fuse_activations": fuse}})
+        p = design.graph["fc"].precision
+        assert p.weight == p.bias == FixedType(8, 2)
+        out = design.graph[design.graph.outputs[0]].precision.result
+        assert out == FixedType(12, 4)

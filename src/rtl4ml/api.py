@@ -31,8 +31,13 @@ def _feeds(imported: ImportedModel, graph: Graph, x) -> dict[str, np.ndarray]:
     """User data (source layout: one array, a list, or a dict by input name) -> IR feeds."""
     names = graph.inputs
     if isinstance(x, dict):
+        unknown = sorted(set(x) - set(names))
+        if unknown:
+            raise ValueError(f"data given for {unknown}, which are not inputs of the model; its inputs: {list(names)}")
         arrays = x
     elif isinstance(x, (list, tuple)) and len(names) > 1:
+        if len(x) != len(names):
+            raise ValueError(f"the model has {len(names)} inputs {list(names)}, got {len(x)} arrays")
         arrays = dict(zip(names, x))
     elif len(names) == 1:
         arrays = {names[0]: x}

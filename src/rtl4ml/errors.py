@@ -28,3 +28,7 @@ class ModelLoadError(Rtl4mlError):
 
 class ConfigError(Rtl4mlError, ValueError):
     """The configuration has an unknown key, an unknown layer name or a bad value."""
+
+
+class PrecisionWarning(UserWarning):
+    """A constant does not fit its fixed-point type and saturates (or wraps)."""

@@ -43,6 +43,7 @@ class AutoBits:
 
 
 TypeSpec = FixedType | AutoBits
+OUTPUT_KEYS = ("result", "param", "table", "inv_table", "table_size", "table_range")
 TYPE_KEYS = ("precision", "input", "weight", "bias", "result", "accumulator", "param", "table", "inv_table")
 
 
@@ -73,6 +74,15 @@ class LayerConfig:
     strategy: Strategy | None = None
 
     def __post_init__(self):
+        for key in TYPE_KEYS:
+            v = getattr(self, key)
+            ok = (FixedType, AutoBits, Auto) if key == "accumulator" else (FixedType, AutoBits)
+            if v is not None and not isinstance(v, ok):
+                raise ConfigError(
+                    f"{key} must be a FixedType (e.g. FixedType.parse('fixed<16,6>')), got {type(v).__name__} {v!r}"
+                )
+        if self.strategy is not None and not isinstance(self.strategy, Strategy):
+            raise ConfigError(f"strategy must be a Strategy, got {self.strategy!r}")
         if self.reuse_factor is not None and (not isinstance(self.reuse_factor, int) or self.reuse_factor < 1):
             raise ConfigError(f"reuse_factor must be an integer >= 1, got {self.reuse_factor!r}")
         if self.table_size is not None and (self.table_size < 2 or self.table_size & (self.table_size - 1)):
@@ -117,12 +127,22 @@ class Config:
     def defaults(self) -> LayerConfig:
         return MODEL_DEFAULTS.overlay(self.model)
 
-    def layer(self, *names: str) -> tuple[LayerConfig, LayerConfig]:
-        """(layer-level settings merged over ``names`` in order, model-level defaults)."""
-        merged = LayerConfig()
-        for name in names:
-            if name in self.layers:
-                merged = merged.overlay(self.layers[name])
+    def layer(self, name: str, aliases: tuple[str, ...] = ()) -> tuple[LayerConfig, LayerConfig]:
+        """(settings of layer ``name``, model-level defaults).
+
+        ``aliases`` name nodes merged into this one (a fused activation, a folded
+        BatchNorm): they produce its output, so their output-side settings apply
+        (their ``precision`` as the result type); their weight or accumulator settings
+        do not reach the producer's arithmetic.
+        """
+        merged = self.layers.get(name, LayerConfig())
+        for alias in aliases:
+            if alias in self.layers:
+                a = self.layers[alias]
+                out = {k: getattr(a, k) for k in OUTPUT_KEYS if getattr(a, k) is not None}
+                if a.result is None and a.precision is not None:
+                    out["result"] = a.precision
+                merged = merged.overlay(LayerConfig(**out))
         return merged, self.defaults
 
     def check_layer_names(self, known) -> None:

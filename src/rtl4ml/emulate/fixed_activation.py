@@ -17,7 +17,7 @@ from .tables import TableFunction, lookup
 _TABLE_FN = {ActivationKind.TANH: TableFunction.TANH, ActivationKind.SIGMOID: TableFunction.SIGMOID}
 
 
-def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePrecision, where: str) -> np.ndarray:
+def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePrecision) -> np.ndarray:
     """Apply ``act`` to raw values described by ``t`` and convert to ``p.result``."""
     result = p.result
     f = t.frac_bits
@@ -38,7 +38,7 @@ def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePreci
     pf = param.frac_bits
     if kind is ActivationKind.LEAKY_RELU:
         alpha = int(param.quantize(act.alpha))
-        x = fit(raw, t.width + param.width, where)
+        x = fit(raw, t.width + param.width)
         return result.from_raw(np.where(x >= 0, x * 2**pf, x * alpha), f + pf)
     if kind is ActivationKind.CLIP:  # an infinite bound clips nothing on its side
         common = max(f, pf)
@@ -46,11 +46,11 @@ def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePreci
             int(param.quantize(v)) << (common - pf) if np.isfinite(v) else None
             for v in (act.min_value, act.max_value)
         )
-        x = fit(raw, t.width + common - f, where) * 2 ** (common - f)
+        x = fit(raw, t.width + common - f) * 2 ** (common - f)
         return result.from_raw(np.clip(x, lo, hi), common)
     if kind is ActivationKind.HARD_SIGMOID:
         slope, offset = (int(v) for v in param.quantize([act.alpha, act.beta]))
-        x = fit(raw, t.width + param.width + 1, where)
+        x = fit(raw, t.width + param.width + 1)
         one = 2 ** (f + pf)
         return result.from_raw(np.clip(x * slope + offset * 2**f, 0, one), f + pf)
     raise AssertionError(kind)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fixed import FixedType
+from ..fixed import FixedType, Overflow
 from ..ir import Node
 from ..ir import ops as O
 from . import fast_linear
@@ -33,45 +33,41 @@ class FixedArray:
         return self.type.to_float(self.raw)
 
 
-def _where(node: Node) -> str:
-    return f"node '{node.name}' ({node.op.label})"
-
-
 _CONSTANTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def quantized(op: O.Op, values: np.ndarray, t: FixedType) -> np.ndarray:
-    """``t.quantize(values)`` for a constant of ``op``, computed once per op and type."""
-    per_op = _CONSTANTS.setdefault(op, {})
-    key = (id(values), t)
-    if key not in per_op:
-        per_op[key] = t.quantize(values)
-    return per_op[key]
+def _magnitude_bits(a: np.ndarray) -> int:
+    return int(np.max(np.abs(a))).bit_length() + 1 if a.size else 1
 
 
-def _linear_bits(x: FixedArray, p, k: int) -> int:
-    """A bound on the bits of every partial sum of a K-term dot product plus bias."""
+def _sum_bits(p, x_type: FixedType, k: int, b_aligned: np.ndarray) -> int:
+    """Bits that hold every partial sum of ``k`` products plus the bias exactly."""
+    bias_bits = _magnitude_bits(b_aligned)
+    if p.exact_accumulator:  # products alone stay within the exact range minus the bias
+        return max(p.accumulator.width, bias_bits) + 1
+    prod_frac = x_type.frac_bits + p.weight.frac_bits
+    grow = max(p.accumulator.frac_bits - prod_frac, 0)
+    return max(x_type.width + p.weight.width + math.ceil(math.log2(k + 1)) + grow, bias_bits) + 1
+
+
+def _to_accumulator(p, raw, x_type: FixedType, w, b, bits: int, elementwise: bool) -> np.ndarray:
+    """``raw @ w + b`` (or ``raw * w + b`` per channel) in the accumulator type, on raw
+    weights and a bias already aligned to the accumulator's LSB."""
     acc = p.accumulator
-    prod_frac = x.type.frac_bits + p.weight.frac_bits
-    return x.type.width + p.weight.width + math.ceil(math.log2(k + 1)) + max(acc.frac_bits - prod_frac, 0) + 1
-
-
-def _accumulate(node: Node, x: FixedArray, w: np.ndarray, b: np.ndarray, bits: int) -> np.ndarray:
-    """``x @ w + b`` on raw weights (K, F) and aligned raw bias, in the accumulator type."""
-    p = node.precision
-    acc = p.accumulator
-    prod_frac = x.type.frac_bits + p.weight.frac_bits
+    prod_frac = x_type.frac_bits + p.weight.frac_bits
     if acc.frac_bits >= prod_frac:
-        xs = fit(x.raw, bits, _where(node))
-        total = xs @ w.astype(xs.dtype)
+        xs = fit(raw, bits)
+        wc = w.astype(xs.dtype)
+        total = xs * wc if elementwise else xs @ wc
         if acc.frac_bits > prod_frac:
-            total *= 2 ** (acc.frac_bits - prod_frac)
+            total = total * 2 ** (acc.frac_bits - prod_frac)
     else:  # the accumulator drops product bits: round each product, as hardware does
-        wide = FixedType(62, 62 - acc.frac_bits, True, acc.rounding, acc.overflow)
-        xs = fit(x.raw, 62, _where(node))
-        products = xs[..., :, None] * w
-        total = fit(wide.from_raw(products, prod_frac).sum(axis=-2), bits, _where(node))
-    total += fit(b, bits, _where(node))
+        wide = FixedType(62, 62 - acc.frac_bits, True, acc.rounding, Overflow.WRAP)
+        xs = fit(raw, x_type.width + p.weight.width + 1)
+        products = xs * w if elementwise else xs[..., :, None] * w
+        rounded = wide.from_raw(products, prod_frac)
+        total = fit(rounded if elementwise else rounded.sum(axis=-2), bits)
+    total = total + fit(b, bits)
     return total if p.exact_accumulator else acc.from_raw(total, acc.frac_bits)
 
 
@@ -80,24 +76,30 @@ def _align_bias(b: np.ndarray, bias_t: FixedType, acc: FixedType) -> np.ndarray:
     return wide.requantize(b, bias_t)
 
 
+def _constants(node: Node, x_type: FixedType, weight: np.ndarray, bias: np.ndarray):
+    """Raw weights, aligned bias, carrier bits and fast-path constants, once per node."""
+    p = node.precision
+    per_op = _CONSTANTS.setdefault(node.op, {})
+    key = ("linear", p, x_type)
+    if key not in per_op:
+        w = p.weight.quantize(weight)
+        b = _align_bias(p.bias.quantize(bias), p.bias, p.accumulator)
+        bits = _sum_bits(p, x_type, weight.shape[0], b)
+        prod_frac = x_type.frac_bits + p.weight.frac_bits
+        per_op[key] = (w, b, bits, fast_linear.constants(w, b, prod_frac, p))
+    return per_op[key]
+
+
 def _linear(node: Node, x: FixedArray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """Dense/Conv core on a (..., K) input: accumulate, activate, convert to the result."""
     op = node.op
     p = node.precision
-    bits = _linear_bits(x, p, weight.shape[0])
-    per_op = _CONSTANTS.setdefault(op, {})
-    key = ("linear", p, x.type)
-    if key not in per_op:
-        w = p.weight.quantize(weight)
-        b = _align_bias(p.bias.quantize(bias), p.bias, p.accumulator)
-        prod_frac = x.type.frac_bits + p.weight.frac_bits
-        per_op[key] = (w, b, fast_linear.constants(w, b, prod_frac, p))
-    w, b, fast = per_op[key]
+    w, b, bits, fast = _constants(node, x.type, weight, bias)
     if fast_linear.applies(x.raw, p, op.activation, bits):
         relu = op.activation is not None and op.activation.kind is O.ActivationKind.RELU
         return fast_linear.run(x.raw, *fast, p, relu)
-    acc = _accumulate(node, x, w, b, bits)
-    return activate(acc, p.accumulator, op.activation, p, _where(node))
+    acc = _to_accumulator(p, x.raw, x.type, w, b, bits, elementwise=False)
+    return activate(acc, p.accumulator, op.activation, p)
 
 
 def dense(node: Node, x: FixedArray) -> np.ndarray:
@@ -113,18 +115,13 @@ def conv(node: Node, x: FixedArray) -> np.ndarray:
 def batchnorm(node: Node, x: FixedArray) -> np.ndarray:
     op: O.BatchNorm = node.op
     p = node.precision
-    scale = quantized(op, op.scale, p.weight)
-    shift = _align_bias(quantized(op, op.shift, p.bias), p.bias, p.accumulator)
-    up = p.accumulator.frac_bits - x.type.frac_bits - p.weight.frac_bits
-    xs = fit(x.raw, x.type.width + p.weight.width + up + 1, _where(node))
-    acc = xs * (scale * 2**up).astype(xs.dtype) + shift.astype(xs.dtype)
-    if not p.exact_accumulator:
-        acc = p.accumulator.from_raw(acc, p.accumulator.frac_bits)
+    w, b, bits, _ = _constants(node, x.type, op.scale[None, :], op.shift)
+    acc = _to_accumulator(p, x.raw, x.type, w[0], b, bits, elementwise=True)
     return p.result.from_raw(acc, p.accumulator.frac_bits)
 
 
 def activation(node: Node, x: FixedArray) -> np.ndarray:
-    return activate(x.raw, x.type, node.op, node.precision, _where(node))
+    return activate(x.raw, x.type, node.op, node.precision)
 
 
 def _average(node: Node, total: np.ndarray, frac: int, count) -> np.ndarray:
@@ -132,7 +129,7 @@ def _average(node: Node, total: np.ndarray, frac: int, count) -> np.ndarray:
     count = np.asarray(count, dtype=np.int64)
     if count.size == 1 and int(count.flat[0]) & (int(count.flat[0]) - 1) == 0:
         return result.from_raw(total, frac + int(count.flat[0]).bit_length() - 1)
-    return result.from_ratio(fit(total, 62, _where(node)), frac, count)
+    return result.from_ratio(fit(total, 62), frac, count)
 
 
 def pool(node: Node, x: FixedArray) -> np.ndarray:
@@ -143,7 +140,7 @@ def pool(node: Node, x: FixedArray) -> np.ndarray:
         m = windows(x.raw, op.kernel_size, op.strides, op.pads, low).max(axis=axes)
         return node.precision.result.from_raw(m, x.type.frac_bits)
     bits = x.type.width + math.ceil(math.log2(math.prod(op.kernel_size) + 1))
-    total = windows(fit(x.raw, bits, _where(node)), op.kernel_size, op.strides, op.pads, 0).sum(axis=axes)
+    total = windows(fit(x.raw, bits), op.kernel_size, op.strides, op.pads, 0).sum(axis=axes)
     count = (
         math.prod(op.kernel_size)
         if op.count_include_pad
@@ -160,32 +157,32 @@ def global_pool(node: Node, x: FixedArray) -> np.ndarray:
     if op.kind is O.PoolKind.MAX:
         return node.precision.result.from_raw(x.raw.max(axis=axes), x.type.frac_bits)
     n = math.prod(x.raw.shape[1:-1])
-    total = fit(x.raw, x.type.width + math.ceil(math.log2(n + 1)), _where(node)).sum(axis=axes)
+    total = fit(x.raw, x.type.width + math.ceil(math.log2(n + 1))).sum(axis=axes)
     return _average(node, total, x.type.frac_bits, n)
 
 
 def softmax(node: Node, x: FixedArray) -> np.ndarray:
     p = node.precision
     f = x.type.frac_bits
-    xs = fit(x.raw, x.type.width + 1, _where(node))
+    xs = fit(x.raw, x.type.width + 1)
     diff = xs.max(axis=-1, keepdims=True) - xs  # >= 0
-    e = lookup(TableFunction.EXP_NEG, diff, f, p.table)
-    fe = p.table.precision.frac_bits
+    te, ti = p.table.precision, p.inv_table.precision
+    e = fit(lookup(TableFunction.EXP_NEG, diff, f, p.table), te.width + ti.width + 1)
     total = e.sum(axis=-1, keepdims=True)
-    inv = lookup(TableFunction.INVERSE, total, fe, p.inv_table)
-    return p.result.from_raw(e * inv, fe + p.inv_table.precision.frac_bits)
+    inv = lookup(TableFunction.INVERSE, total, te.frac_bits, p.inv_table)
+    return p.result.from_raw(e * inv.astype(e.dtype), te.frac_bits + ti.frac_bits)
 
 
 def add(node: Node, *xs: FixedArray) -> np.ndarray:
     frac = max(x.type.frac_bits for x in xs)
     bits = max(x.type.width + frac - x.type.frac_bits for x in xs) + math.ceil(math.log2(len(xs))) + 1
-    total = sum(fit(x.raw, bits, _where(node)) * 2 ** (frac - x.type.frac_bits) for x in xs)
+    total = sum(fit(x.raw, bits) * 2 ** (frac - x.type.frac_bits) for x in xs)
     return node.precision.result.from_raw(total, frac)
 
 
 def concat(node: Node, *xs: FixedArray) -> np.ndarray:
     result = node.precision.result
-    parts = [fit(result.requantize(x.raw, x.type), 62, _where(node)) for x in xs]
+    parts = [fit(result.requantize(x.raw, x.type), 62) for x in xs]
     rank = xs[0].raw.ndim - 1
     return np.concatenate(parts, axis=1 + node.op.axis % rank)
 

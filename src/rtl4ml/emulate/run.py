@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import GraphError
+from ..errors import FixedTypeError, GraphError
 from ..ir import Graph
 from ..ir import ops as O
 from .carrier import store
@@ -76,12 +76,15 @@ def run_fixed(graph: Graph, feeds: dict[str, np.ndarray], keep_all: bool = False
     for i, node in enumerate(graph.nodes):
         result = node.precision.result
         ins = [values[n] for n in node.inputs]
-        if isinstance(node.op, O.Input):
-            raw = result.quantize(feeds[node.name])
-        elif type(node.op) in FIXED_KERNELS:
-            raw = FIXED_KERNELS[type(node.op)](node, *ins)
-        else:  # Flatten, Reshape, Dropout, Identity: data movement only
-            raw = reshape_like(node, ins[0], graph.shapes[node.name])
+        try:
+            if isinstance(node.op, O.Input):
+                raw = result.quantize(feeds[node.name])
+            elif type(node.op) in FIXED_KERNELS:
+                raw = FIXED_KERNELS[type(node.op)](node, *ins)
+            else:  # Flatten, Reshape, Dropout, Identity: data movement only
+                raw = reshape_like(node, ins[0], graph.shapes[node.name])
+        except FixedTypeError as e:
+            raise FixedTypeError(f"node '{node.name}' ({node.op.label}): {e}") from None
         values[node.name] = FixedArray(store(raw, result.width), result)
         if not keep_all:
             _forget(values, graph, last_use, i)

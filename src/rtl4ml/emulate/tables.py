@@ -55,8 +55,9 @@ def table_index(raw: np.ndarray, frac_bits: int, table: Table) -> np.ndarray:
         scaled = np.floor(raw * 2.0**-shift)
     elif shift >= 0:
         scaled = raw >> shift
-    else:
-        scaled = raw << -shift
+    else:  # clamp first: values this far out read the first or last entry anyway
+        m = 1 << -shift
+        scaled = np.clip(raw, (first - 1) // m, (first + table.size) // m + 1) << -shift
     return np.clip(scaled - first, 0, table.size - 1).astype(np.int64)
 
 

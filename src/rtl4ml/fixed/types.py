@@ -121,10 +121,12 @@ class FixedType:
         """Convert raw integers with ``frac_bits`` fraction bits to this type.
 
         ``raw`` is an int64 array (|values| < 2**62), an object array of Python ints, or a
-        float64 array holding integers below 2**52 in magnitude; the result uses the same
-        carrier (object arrays come back as int64).
+        float64 array holding integers below 2**52 in magnitude. The result is float64 for
+        a float64 input when this type is at most 52 bits wide, int64 otherwise.
         """
         raw = np.asarray(raw)
+        if raw.dtype == np.float64 and self.width > 52:
+            raw = raw.astype(np.int64)  # exact (|raw| < 2**52); float bounds would not be
         shift = frac_bits - self.frac_bits
         if shift > 0:
             v = _r.shift_right(raw, shift, self.rounding)

@@ -57,6 +57,8 @@ class Graph:
         for out in self.outputs:
             if out not in self.shapes:
                 raise GraphError(f"graph output '{out}' is not a node of the graph")
+        if len(set(self.outputs)) != len(self.outputs):
+            raise GraphError(f"graph '{name}' lists an output twice: {list(self.outputs)}")
         self._by_name = {n.name: n for n in self.nodes}
 
     def _check(self, node: Node) -> None:

@@ -47,6 +47,8 @@ class _Encoder:
             return {"class": type(v).__name__, **d}
         if isinstance(v, tuple):
             return [self.value(x, f"{key}.{i}") for i, x in enumerate(v)]
+        if isinstance(v, float) and not np.isfinite(v):
+            return {"float": repr(v)}  # standard JSON has no infinities
         return v
 
 
@@ -79,6 +81,8 @@ def _decode(v, hint, arrays):
         return np.asarray(arrays[v["npz"]])
     if isinstance(v, dict) and "fixed" in v:
         return parse_fixed(v["fixed"])
+    if isinstance(v, dict) and "float" in v:
+        return float(v["float"])
     for option in typing.get_args(hint) or (hint,):
         if isinstance(option, type) and issubclass(option, Enum):
             return option(v)
@@ -105,7 +109,7 @@ def save_graph(graph: Graph, path, weights: str = "inline") -> None:
     if weights not in ("inline", "npz"):
         raise ValueError(f"weights must be 'inline' or 'npz', got {weights!r}")
     arrays: dict[str, np.ndarray] | None = {} if weights == "npz" else None
-    text = json.dumps(graph_to_dict(graph, arrays), indent=1)
+    text = json.dumps(graph_to_dict(graph, arrays), indent=1, allow_nan=False)
     if arrays is not None:
         buf = io.BytesIO()
         np.savez(buf, **arrays)

@@ -15,12 +15,13 @@ Fills ``node.precision`` (:class:`NodePrecision`) for every node. Rules:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ..config import Auto, AutoBits, Config, LayerConfig
-from ..errors import ConfigError
-from ..fixed import FixedType
+from ..errors import ConfigError, FixedTypeError, PrecisionWarning
+from ..fixed import FixedType, Overflow
 from ..ir import Graph, Node, NodePrecision, Table
 from ..ir import ops as O
 from .base import PassContext
@@ -45,7 +46,7 @@ class _Resolver:
         self._ranges: dict[str, tuple[float, float]] | None = None
 
     def layer(self, node: Node) -> tuple[LayerConfig, LayerConfig]:
-        return self.config.layer(node.name, *node.aliases)
+        return self.config.layer(node.name, node.aliases)
 
     def spec(self, node: Node, key: str, fallback=True):
         layer, model = self.layer(node)
@@ -176,12 +177,52 @@ def _node_precision(r: _Resolver, node: Node, types: dict[str, FixedType]) -> No
     return NodePrecision(result)
 
 
+_FATE = {Overflow.WRAP: "wrap around", Overflow.SAT: "saturate", Overflow.SAT_SYM: "saturate", Overflow.SAT_ZERO: "become 0"}
+
+
+def _warn_if_outside(node: Node, what: str, values: np.ndarray, t: FixedType) -> None:
+    """Constants beyond a type's range lose their value silently in hardware: say so."""
+    finite = values[np.isfinite(values)]
+    outside = (finite > t.max + t.lsb / 2) | (finite < t.min - t.lsb / 2)
+    if outside.any() or finite.size != values.size:
+        worst = float(np.max(np.abs(values)))
+        warnings.warn(
+            f"layer '{node.name}': {int(outside.sum()) + values.size - finite.size} {what} value(s) do not fit "
+            f"{t} (range [{t.min:g}, {t.max:g}], largest magnitude {worst:g}); they {_FATE[t.overflow]}. "
+            f"Give more integer bits, or fixed<{t.width},auto>",
+            PrecisionWarning,
+            stacklevel=4,
+        )
+
+
+def _check_constants(node: Node, p: NodePrecision) -> None:
+    op = node.op
+    if isinstance(op, (O.Dense, O.Conv)):
+        _warn_if_outside(node, "weight", op.weight, p.weight)
+        _warn_if_outside(node, "bias", op.bias, p.bias)
+    elif isinstance(op, O.BatchNorm):
+        _warn_if_outside(node, "scale", op.scale, p.weight)
+        _warn_if_outside(node, "shift", op.shift, p.bias)
+    act = op if isinstance(op, O.Activation) else getattr(op, "activation", None)
+    if act is not None and p.param is not None:
+        consts = {
+            O.ActivationKind.LEAKY_RELU: [act.alpha],
+            O.ActivationKind.CLIP: [v for v in (act.min_value, act.max_value) if np.isfinite(v)],
+            O.ActivationKind.HARD_SIGMOID: [act.alpha, act.beta],
+        }[act.kind]
+        _warn_if_outside(node, "activation parameter", np.array(consts, dtype=float), p.param)
+
+
 def infer_precision(graph: Graph, ctx: PassContext) -> tuple[Graph, bool]:
     r = _Resolver(graph, ctx)
     types: dict[str, FixedType] = {}
     nodes = []
     for node in graph.nodes:
-        p = _node_precision(r, node, types)
+        try:
+            p = _node_precision(r, node, types)
+        except FixedTypeError as e:
+            raise ConfigError(f"layer '{node.name}' ({node.op.label}): {e}") from None
+        _check_constants(node, p)
         types[node.name] = p.result
         nodes.append(node.with_(precision=p))
     return graph.with_nodes(nodes), True

@@ -12,7 +12,8 @@ def merge_into_linear(graph: Graph, op_type: type[Op], merge: Callable[[Dense | 
     used by nothing else and not a graph output: replace that producer's op by
     ``merge(producer_op, node)``, record the node's name as an alias, drop the node."""
     changed = False
-    for node in [n for n in graph.nodes if isinstance(n.op, op_type)]:
+    for name in [n.name for n in graph.nodes if isinstance(n.op, op_type)]:
+        node = graph[name]  # earlier merges may have rewired its input
         src = graph[node.inputs[0]]
         if not isinstance(src.op, (Dense, Conv)) or src.op.activation is not None:
             continue

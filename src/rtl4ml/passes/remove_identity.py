@@ -10,10 +10,10 @@ def remove_identity(graph: Graph, ctx: PassContext) -> tuple[Graph, bool]:
     if not ctx.config.passes.remove_identity:
         return graph, False
     changed = False
-    for node in list(graph.nodes):
-        if isinstance(node.op, (Dropout, Identity)) and node.name in graph:
-            if node.name in graph.outputs and node.inputs[0] in graph.outputs:
-                continue  # both would be outputs: keep the pass-through
-            graph = graph.without(node.name)
-            changed = True
+    for name in [n.name for n in graph.nodes if isinstance(n.op, (Dropout, Identity))]:
+        node = graph[name]  # earlier removals may have rewired its input
+        if node.name in graph.outputs and node.inputs[0] in graph.outputs:
+            continue  # both would be outputs: keep the pass-through
+        graph = graph.without(node.name)
+        changed = True
     return graph, changed
