@@ -297,3 +297,9 @@ def test_settings_of_a_fused_activation_reach_only_the_output_side(rng):
         assert p.weight == p.bias == FixedType(8, 2)
         out = design.graph[design.graph.outputs[0]].precision.result
         assert out == FixedType(12, 4)
+
+
+def test_unsigned_tanh_table_is_an_error_naming_the_layer():
+    g = Graph([Node("x", Input((3,))), Node("t", Activation(ActivationKind.TANH), ("x",))], ["t"])
+    with pytest.raises(ConfigError, match="layer 't'.*unsigned"):
+        rtl4ml.convert(g, {"model": {"table": "ufixed<18,1>"}})

@@ -80,14 +80,14 @@ def _constants(node: Node, x_type: FixedType, weight: np.ndarray, bias: np.ndarr
     """Raw weights, aligned bias, carrier bits and fast-path constants, once per node."""
     p = node.precision
     per_op = _CONSTANTS.setdefault(node.op, {})
-    key = ("linear", p, x_type)
-    if key not in per_op:
+    cached = per_op.get(id(p))  # identity check below: hashing p on every call is slow
+    if cached is None or cached[0] is not p or cached[1] != x_type:
         w = p.weight.quantize(weight)
         b = _align_bias(p.bias.quantize(bias), p.bias, p.accumulator)
         bits = _sum_bits(p, x_type, weight.shape[0], b)
         prod_frac = x_type.frac_bits + p.weight.frac_bits
-        per_op[key] = (w, b, bits, fast_linear.constants(w, b, prod_frac, p))
-    return per_op[key]
+        cached = per_op[id(p)] = (p, x_type, (w, b, bits, fast_linear.constants(w, b, prod_frac, p)))
+    return cached[2]
 
 
 def _linear(node: Node, x: FixedArray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:

@@ -118,7 +118,13 @@ def _activation_extras(r: _Resolver, node: Node, act: O.Activation | None, resul
         return {"param": r.param(node)}
     if act.kind in TABLE_RANGES:
         rng = r.table_range(node, TABLE_RANGES[act.kind])
-        return {"table": r.table(node, "table", result, -rng, 2 * rng)}
+        table = r.table(node, "table", result, -rng, 2 * rng)
+        if act.kind is O.ActivationKind.TANH and result.signed and not table.precision.signed:
+            raise ConfigError(
+                f"layer '{node.name}': tanh is negative for negative inputs but its table type "
+                f"{table.precision} is unsigned while its result {result} is signed; give it a signed table type"
+            )
+        return {"table": table}
     return {}
 
 
