@@ -1,4 +1,4 @@
-"""Frontends: source models (ONNX now; Keras and PyTorch next) to the IR."""
+"""Frontends: source models (ONNX, QONNX, Keras, PyTorch) to the IR."""
 
 from .layout import Layout
 from .model import ImportedModel

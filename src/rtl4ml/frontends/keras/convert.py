@@ -10,6 +10,9 @@ from .builder import Builder
 from .registry import layer_kind, supported_layers
 from .spec import KerasModelSpec, LayerCall, Ref
 
+#: Classes of a model used as a layer of another.
+NESTED_MODELS = ("Sequential", "Functional", "Model")
+
 
 def scan_unsupported(spec: KerasModelSpec, origin: str) -> None:
     """One error naming every unsupported layer class and activation, with layer names."""
@@ -23,10 +26,15 @@ def scan_unsupported(spec: KerasModelSpec, origin: str) -> None:
             if name not in ACTIVATIONS:
                 problems.setdefault(f"activation '{name}'", []).append(call.layer)
     if problems:
-        listed = "; ".join(f"{what} (layer{'s' if len(names) > 1 else ''} {', '.join(names)})" for what, names in problems.items())
+        listed = "; ".join(
+            f"{what} (layer{'s' if len(names) > 1 else ''} {', '.join(names)})" for what, names in problems.items()
+        )
+        nested = any(what in NESTED_MODELS for what in problems)
+        hint = " Nested models are not imported: rebuild the model as one flat functional graph." if nested else ""
         raise UnsupportedError(
             f"{origin} uses what rtl4ml cannot import: {listed}. "
-            f"Supported layers: {', '.join(supported_layers())}; supported activations: {', '.join(ACTIVATIONS)}"
+            f"Supported layers: {', '.join(supported_layers())}; supported activations: {', '.join(ACTIVATIONS)}."
+            + hint
         )
 
 

@@ -40,9 +40,9 @@ def _one_line(e: BaseException) -> str:
 
 def load_model_file(path: Path):
     """A ``.keras`` archive as a Keras model (not compiled; no code from the file is run)."""
-    keras = import_keras(f"loading '{path}'")
     if not path.is_file():
         raise ModelLoadError(f"Keras model file '{path}' does not exist")
+    keras = import_keras(f"loading '{path}'")
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as e:  # zip, HDF5 and deserialization errors of many types
@@ -67,7 +67,8 @@ def with_weights_file(model, weights: Path):
         copy = keras.models.clone_model(model)
         copy.load_weights(weights)
     except Exception as e:
-        raise ModelLoadError(f"cannot load weights file '{weights}' into Keras model '{model.name}': {_one_line(e)}") from None
+        what = f"weights file '{weights}' into Keras model '{model.name}'"
+        raise ModelLoadError(f"cannot load {what}: {_one_line(e)}") from None
     return copy
 
 

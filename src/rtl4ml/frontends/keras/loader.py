@@ -46,7 +46,7 @@ def _from_path(path: Path, weights: Path | None) -> ImportedModel:
         config, version, groups = legacy.read_h5_model(path)
         source = f"model file '{path}'"
         if weights is not None:
-            groups, source = _legacy_weights(weights, f"Keras 2 model '{path}'"), f"weights file '{weights}'"
+            groups, source = _legacy_weights(weights, f"Keras model file '{path}'"), f"weights file '{weights}'"
         spec = parse_model_config(config, keras_major(version, config), origin)
         return _import(spec, origin, lambda s: legacy.match_weights(s, groups, source))
     if suffix == ".keras":
@@ -57,11 +57,15 @@ def _from_path(path: Path, weights: Path | None) -> ImportedModel:
 def _legacy_weights(path: Path, needed_by: str) -> legacy.WeightGroups:
     groups = legacy.read_weight_file(path)
     if groups is None:
-        raise ModelLoadError(
-            f"weights file '{path}' is not in the Keras HDF5 weights layout (root attribute 'layer_names') "
-            f"that {needed_by} needs"
-        )
+        raise _not_legacy(path, needed_by)
     return groups
+
+
+def _not_legacy(path: Path, needed_by: str) -> ModelLoadError:
+    return ModelLoadError(
+        f"weights file '{path}' is not in the Keras HDF5 weights layout (root attribute 'layer_names') "
+        f"that {needed_by} needs"
+    )
 
 
 def _from_json(path: Path, weights: Path | None, origin: str) -> ImportedModel:
@@ -70,8 +74,9 @@ def _from_json(path: Path, weights: Path | None, origin: str) -> ImportedModel:
     groups = legacy.read_weight_file(weights_path)
     if groups is None:
         if legacy.is_keras3_config(config):  # Keras 3 JSON with a Keras 3 .weights.h5
-            return _from_keras(live.model_from_json(path.read_text(encoding="utf-8"), weights_path, origin), None, origin)
-        groups = _legacy_weights(weights_path, f"Keras 2 architecture '{path}'")
+            model = live.model_from_json(path.read_text(encoding="utf-8"), weights_path, origin)
+            return _from_keras(model, None, origin)
+        raise _not_legacy(weights_path, f"Keras 2 architecture '{path}'")
     spec = parse_model_config(config, keras_major(config.get("keras_version"), config), origin)
     source = f"weights file '{weights_path}'"
     return _import(spec, origin, lambda s: legacy.match_weights(s, groups, source))
