@@ -65,7 +65,8 @@ def concatenate(b: Builder, call: LayerCall, ins: list[str]) -> str:
     axis = call.config.get("axis", -1)
     if not isinstance(axis, int) or axis == 0:
         raise UnsupportedError(f"{call.where}: concatenation along axis {axis!r} is not supported (batch axis)")
-    return b.emit(call, Concat(axis if axis < 0 else axis - 1), ins)
+    rank = len(b.shape(ins[0]))  # the IR's canonical form counts axes from 0
+    return b.emit(call, Concat(axis % (rank + 1) - 1 if axis < 0 else axis - 1), ins)
 
 
 def flatten(b: Builder, call: LayerCall, ins: list[str]) -> str:

@@ -16,6 +16,7 @@ import onnx
 from onnx import helper
 
 from ...errors import GraphError, UnsupportedError
+from ...fixed import FixedType
 from ...ir import Node, Op
 from ...ir.ops import Shape
 from ..layout import Layout
@@ -45,8 +46,11 @@ Value = Tensor | np.ndarray
 
 
 def where(node: onnx.NodeProto) -> str:
-    """How error messages name an ONNX node."""
-    return f"node '{node.name or node.output[0]}' ({node.op_type})"
+    """How error messages name an ONNX node (and the domain of a custom op)."""
+    name = node.name or next((o for o in node.output if o), node.op_type)
+    if node.domain not in ("", "ai.onnx"):
+        return f"{node.op_type} from domain '{node.domain}' (node '{name}')"
+    return f"node '{name}' ({node.op_type})"
 
 
 def attributes(node: onnx.NodeProto) -> dict:
@@ -73,6 +77,10 @@ class Builder:
         self.aliases: dict[str, list[str]] = defaultdict(list)
         self.taken: set[str] = set()
         self.graph_outputs = {o.name for o in graph.output}
+        # types the model was trained with (QONNX quantizers), by IR node and config key
+        self.trained: dict[str, dict[str, FixedType]] = defaultdict(dict)
+        # ONNX constants holding quantized values: the type they were quantized to
+        self.constant_types: dict[str, FixedType] = {}
         self.users: dict[str, list[onnx.NodeProto]] = defaultdict(list)
         for node in nodes:
             for name in dict.fromkeys(node.input):
@@ -150,6 +158,10 @@ class Builder:
                 "constant subgraph); computed values are not supported there"
             )
         return value
+
+    def constant_type(self, node: onnx.NodeProto, i: int) -> FixedType | None:
+        """The type input ``i`` (a constant) was quantized to by the model, if any."""
+        return self.constant_types.get(node.input[i]) if i < len(node.input) else None
 
     def onnx_uses(self, name: str) -> int:
         """How many times ``name`` is read by element-reading nodes or the graph outputs."""

@@ -79,16 +79,25 @@ def live_nodes(graph: onnx.GraphProto) -> list[onnx.NodeProto]:
     return live[::-1]
 
 
-def scan_unsupported(graph: onnx.GraphProto, nodes: list[onnx.NodeProto], supported: Iterable[str]) -> None:
+def scan_unsupported(
+    graph: onnx.GraphProto,
+    nodes: list[onnx.NodeProto],
+    supported: Iterable[str],
+    custom: Iterable[tuple[str, str]] = (),
+) -> None:
     """Raise one UnsupportedError listing every op type that cannot be imported, with
-    the nodes using each, and the supported op types. Constant-only nodes are fine."""
-    supported = set(supported)
+    the nodes using each, and the supported op types. Constant-only nodes are fine.
+    ``custom``: the (domain, op type) pairs of supported custom-domain ops."""
+    supported, custom = set(supported), set(custom)
     constants = {init.name for init in graph.initializer}
     bad: dict[str, list[str]] = defaultdict(list)
     for node in nodes:
         name = node.name or next((o for o in node.output if o), node.op_type)
         if foldable(node, constants.__contains__) or (node.domain in DEFAULT_DOMAINS and node.op_type in SHAPE_OPS):
             constants.update(o for o in node.output if o)
+        elif (node.domain, node.op_type) in custom:
+            if all(i in constants for i in node.input if i):
+                constants.update(o for o in node.output if o)
         elif node.domain not in DEFAULT_DOMAINS:
             bad[f"{node.op_type} from domain '{node.domain}'"].append(name)
         elif node.op_type not in supported:
@@ -98,6 +107,9 @@ def scan_unsupported(graph: onnx.GraphProto, nodes: list[onnx.NodeProto], suppor
         for op, names in sorted(bad.items()):
             label = "node" if len(names) == 1 else "nodes"
             parts.append(f"{op} ({label} {', '.join(repr(n) for n in names)})")
-        raise UnsupportedError(
-            f"unsupported ONNX operation(s): {'; '.join(parts)}. Supported: {', '.join(sorted(supported))}"
-        )
+        message = f"unsupported ONNX operation(s): {'; '.join(parts)}. Supported: {', '.join(sorted(supported))}"
+        domains = sorted({d for d, _ in custom})
+        if domains:
+            ops = ", ".join(sorted({op for _, op in custom}))
+            message += f"; from domain {' or '.join(repr(d) for d in domains)}: {ops}"
+        raise UnsupportedError(message)

@@ -10,6 +10,7 @@ from ...ir.ops import Conv, GlobalPool, Pool, PoolKind, Shape, same_pads
 from ..layout import Layout
 from .builder import Builder, Tensor, attributes, where
 from .layouts import channels_first
+from .trained import constant_type, record_linear
 
 
 def _spatial_rank(node: onnx.NodeProto, n: int) -> None:
@@ -70,6 +71,9 @@ def conv(b: Builder, node: onnx.NodeProto) -> None:
     weight = np.transpose(w, tuple(range(2, n + 2)) + (1, 0))
     out = b.emit(b.hint(node), Conv(weight, np.asarray(bias, dtype=np.float64), strides, pads), [x], node)
     b.set(node.output[0], Tensor(out, Layout.channels_first(b.shapes[out]), fresh=True))
+    w_type = constant_type(b, node, 1, w, "weight")
+    b_type = constant_type(b, node, 2, bias, "bias") if len(node.input) > 2 and node.input[2] else None
+    record_linear(b, node, w_type, b_type)
 
 
 def _pool(b: Builder, node: onnx.NodeProto, kind: PoolKind) -> None:

@@ -10,6 +10,7 @@ from ...ir.ops import BatchNorm, Conv, Dense
 from ..layout import Layout
 from .builder import Builder, Tensor, attributes, where
 from .layouts import channels_first, conform, flat_rows, flat_view, ir_vector, layout_text
+from .trained import constant_type, record_folded_bias, record_linear
 
 
 def _dense(b: Builder, node: onnx.NodeProto, t: Tensor, weight: np.ndarray, bias: np.ndarray) -> None:
@@ -57,6 +58,7 @@ def gemm(b: Builder, node: onnx.NodeProto) -> None:
     if w.ndim != 2:
         raise ModelLoadError(f"{where(node)}: Gemm input B must be 2-D, got shape {w.shape}")
     w = (w.T if a.get("transB", 0) else w) * float(a.get("alpha", 1.0))
+    w_type = constant_type(b, node, 1, w, "weight")
     if w.shape[0] != t.shape[0]:
         raise ModelLoadError(f"{where(node)}: input has {t.shape[0]} features but B expects {w.shape[0]}")
     units = w.shape[1]
@@ -72,7 +74,9 @@ def gemm(b: Builder, node: onnx.NodeProto) -> None:
             bias = np.broadcast_to(c, (units,)) * float(a.get("beta", 1.0))
         except ValueError:
             raise ModelLoadError(f"{where(node)}: bias C of shape {c.shape} does not fit {units} units") from None
+    b_type = constant_type(b, node, 2, bias, "bias") if c is not None else None
     _dense(b, node, t, w, bias)
+    record_linear(b, node, w_type, b_type)
 
 
 def matmul(b: Builder, node: onnx.NodeProto) -> None:
@@ -84,6 +88,7 @@ def matmul(b: Builder, node: onnx.NodeProto) -> None:
     if not t.shape or t.shape[-1] != w.shape[0]:
         raise ModelLoadError(f"{where(node)}: cannot multiply per-sample shape {t.shape} by {w.shape}")
     _dense(b, node, t, w, np.zeros(w.shape[1]))
+    record_linear(b, node, constant_type(b, node, 1, w, "weight"), None)
 
 
 def fold_bias(b: Builder, node: onnx.NodeProto, t: Tensor, const: np.ndarray) -> bool:
@@ -104,6 +109,8 @@ def fold_bias(b: Builder, node: onnx.NodeProto, t: Tensor, const: np.ndarray) ->
         b.replace_op(t.ir, Dense(op.weight, op.bias + vec, op.activation))
     else:
         b.replace_op(t.ir, Conv(op.weight, op.bias + vec, op.strides, op.pads, op.activation))
+    i = 1 if node.input[0] == name else 0
+    record_folded_bias(b, t.ir, b.constant_type(node, i), op.bias + vec)
     b.set(node.output[0], Tensor(t.ir, t.layout, fresh=True))
     return True
 

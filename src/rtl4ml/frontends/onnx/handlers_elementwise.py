@@ -12,6 +12,7 @@ from ...ir.ops import Activation, ActivationKind, Add, BatchNorm, Dropout, Ident
 from .builder import Builder, Tensor, attributes, where
 from .handlers_dense import fold_bias
 from .layouts import conform, flat_view, ir_vector, layout_text, softmax_input
+from .trained import holds
 
 FLOAT_MAX = float(np.finfo(np.float32).max)
 
@@ -121,6 +122,9 @@ def add(b: Builder, node: onnx.NodeProto) -> None:
             "(the last IR axis) is supported"
         )
     out = b.emit(b.hint(node), BatchNorm(np.ones_like(vec), vec), [t.ir], node)
+    bias_type = b.constant_type(node, 1 if isinstance(va, Tensor) else 0)
+    if bias_type is not None and holds(bias_type, vec):
+        b.trained[out]["bias"] = bias_type
     b.set(node.output[0], Tensor(out, t.layout, fresh=True))
 
 

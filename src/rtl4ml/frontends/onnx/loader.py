@@ -13,8 +13,10 @@ from ...ir import Graph, Identity, Input
 from ..layout import Layout
 from ..model import ImportedModel
 from .builder import Builder, Tensor, attributes, where
-from .folding import SHAPE_OPS, evaluate, foldable, live_nodes, scan_unsupported, shape_of
-from .registry import HANDLERS, supported_ops
+from .folding import DEFAULT_DOMAINS, SHAPE_OPS, evaluate, foldable, live_nodes, scan_unsupported, shape_of
+from .qonnx_params import QONNX_DOMAINS
+from .registry import HANDLERS, QONNX_HANDLERS, supported_custom_ops, supported_ops
+from .trained import propagate_constant_types, trained_configs
 
 MIN_OPSET, MAX_OPSET = 7, 21
 
@@ -25,6 +27,7 @@ CHANNELS_FIRST_OPS = frozenset(
 #: Ops through which a graph input's layout is looked for (element-wise, or channel concat).
 PASS_THROUGH_OPS = frozenset(
     {"Relu", "LeakyRelu", "Clip", "Tanh", "Sigmoid", "HardSigmoid", "Dropout", "Identity", "Add", "Concat"}
+    | {"Quant", "BipolarQuant", "Trunc"}  # QONNX quantizers
 )
 FLOAT_TYPES = frozenset(
     {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16}
@@ -41,7 +44,7 @@ def load_onnx(model: str | os.PathLike | onnx.ModelProto) -> ImportedModel:
     proto, origin = read_model(model)
     opset = default_opset(proto, origin)
     nodes = live_nodes(proto.graph)
-    scan_unsupported(proto.graph, nodes, supported_ops())
+    scan_unsupported(proto.graph, nodes, supported_ops(), supported_custom_ops())
     check_model(proto, model, origin)
     b = Builder(proto.graph, nodes, opset)
     input_layouts = _add_inputs(b)
@@ -153,12 +156,17 @@ def _dim_text(d) -> str:
 
 def _add_node(b: Builder, node: onnx.NodeProto) -> None:
     if foldable(node, b.is_constant):
-        for name, value in evaluate(node, b.values, b.opset).items():
+        results = evaluate(node, b.values, b.opset)
+        for name, value in results.items():
             b.set(name, value)
-    elif node.op_type in SHAPE_OPS:
+        propagate_constant_types(b, node, results)
+    elif node.op_type in SHAPE_OPS and node.domain in DEFAULT_DOMAINS:
         b.set(node.output[0], shape_of(node, b.runtime(node, 0), b.batch, attributes(node)))
     else:
-        handler = HANDLERS.get(node.op_type)
+        if node.domain in QONNX_DOMAINS:
+            handler = QONNX_HANDLERS.get(node.op_type)
+        else:
+            handler = HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
         if handler is None:  # the scan let it through only if it were constant
             raise UnsupportedError(f"{where(node)}: not supported on computed (non-constant) inputs")
         try:
@@ -181,8 +189,9 @@ def _finish(b: Builder, input_layouts: dict[str, Layout]) -> ImportedModel:
         outputs.append(ir)
         output_layouts[ir] = value.layout
     nodes = _live_nodes(b, outputs)
-    graph = Graph(nodes, outputs, name=b.graph.name or "model")
-    return ImportedModel(graph, input_layouts, output_layouts, source="onnx")
+    configs = trained_configs(b, nodes, outputs)  # may merge clamps into nodes
+    graph = Graph([b.ir_node(n.name) for n in nodes], outputs, name=b.graph.name or "model")
+    return ImportedModel(graph, input_layouts, output_layouts, source="onnx", layer_configs=configs)
 
 
 def _live_nodes(b: Builder, outputs: list[str]):

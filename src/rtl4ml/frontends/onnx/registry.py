@@ -9,8 +9,10 @@ import onnx
 from . import handlers_conv as conv
 from . import handlers_dense as dense
 from . import handlers_elementwise as ew
+from . import handlers_qonnx as qonnx
 from . import handlers_shape as shape
 from .builder import Builder
+from .qonnx_params import QONNX_DOMAINS
 
 Handler = Callable[[Builder, onnx.NodeProto], None]
 
@@ -41,10 +43,22 @@ HANDLERS: dict[str, Handler] = {
     "Concat": shape.concat,
 }
 
+#: QONNX ops, read from the domains in :data:`.qonnx_params.QONNX_DOMAINS`.
+QONNX_HANDLERS: dict[str, Handler] = {
+    "Quant": qonnx.quant,
+    "BipolarQuant": qonnx.bipolar_quant,
+    "Trunc": qonnx.trunc,
+}
+
 #: Ops that only ever produce constants here (Shape needs a static per-sample shape).
 CONSTANT_OPS = ("Constant", "Shape", "Size")
 
 
 def supported_ops() -> list[str]:
-    """Every ONNX op type the importer accepts, sorted."""
+    """Every default-domain ONNX op type the importer accepts, sorted."""
     return sorted(set(HANDLERS) | set(CONSTANT_OPS))
+
+
+def supported_custom_ops() -> frozenset[tuple[str, str]]:
+    """(domain, op type) of every custom-domain op the importer accepts (QONNX)."""
+    return frozenset((d, op) for d in QONNX_DOMAINS for op in QONNX_HANDLERS)

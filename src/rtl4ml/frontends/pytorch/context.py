@@ -30,21 +30,14 @@ OPSET = 17
 class _Batch:
     """The batch size: unknown when importing; ``x.size(0)`` evaluates to this."""
 
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
     def __repr__(self) -> str:
-        return "batch"
+        return "x.size(0)"
 
 
 BATCH = _Batch()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ref:
     """An fx value that is a runtime tensor or a constant array, by its fx name."""
 
@@ -76,6 +69,14 @@ def arg_nodes(node: fx.Node) -> list[fx.Node]:
     return found
 
 
+def attribute(gm: fx.GraphModule, target: str):
+    """The parameter, buffer or constant a ``get_attr`` node reads."""
+    obj = gm
+    for part in target.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 def as_array(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().to(torch.float64).numpy()
 
@@ -89,9 +90,9 @@ class Context:
         self.labels = labels
         self.fx_names = {n.name for n in nodes}
         self.py: dict[str, object] = {}  # shape values: ints, tuples, BATCH
-        # readers of only a tensor's shape do not count as uses of its elements
+        # readers of only a tensor's shape ("Shape", as in ONNX) do not count as uses of its elements
         uses = [_Use("Shape" if n.name in shape_readers else "Op", tuple(a.name for a in arg_nodes(n))) for n in nodes]
-        graph = helper.make_graph([], type(gm).__name__, [], [helper.make_empty_tensor_value_info(o) for o in outputs])
+        graph = helper.make_graph([], "torch", [], [helper.make_empty_tensor_value_info(o) for o in outputs])
         self.b = Builder(graph, uses, OPSET)
 
     # ---- values -------------------------------------------------------------------------
@@ -113,9 +114,6 @@ class Context:
         kind = "a constant" if isinstance(ref, Ref) else f"the value {ref!r}"
         raise UnsupportedError(f"{self.where(node)}: {what} must be a runtime tensor, but it is {kind}")
 
-    def set_tensor(self, node: fx.Node, t: Tensor) -> None:
-        self.b.set(node.name, t)
-
     def relayout(self, node: fx.Node, ref: Ref, layout: Layout) -> None:
         """``node`` is ``ref`` seen through ``layout`` (a view: no IR node)."""
         self.b.set(node.name, Tensor(self.tensor(node, ref).ir, layout))
@@ -133,7 +131,8 @@ class Context:
         return f"node '{self.hint(node)}' ({self.label(node)})"
 
     # ---- importing through the ONNX handlers --------------------------------------------
-    def onnx(self, node: fx.Node, handler, inputs, attrs: dict | None = None, output: str | None = None, name: str | None = None):
+    def onnx(self, node: fx.Node, handler, inputs, attrs: dict | None = None, output: str | None = None,
+             name: str | None = None):
         """Run ONNX ``handler`` on a node standing for ``node``; returns the output value.
 
         ``inputs`` are :class:`Ref`, arrays (constants) or None (absent optional input).
