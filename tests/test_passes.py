@@ -303,3 +303,27 @@ def test_unsigned_tanh_table_is_an_error_naming_the_layer():
     g = Graph([Node("x", Input((3,))), Node("t", Activation(ActivationKind.TANH), ("x",))], ["t"])
     with pytest.raises(ConfigError, match="layer 't'.*unsigned"):
         rtl4ml.convert(g, {"model": {"table": "ufixed<18,1>"}})
+
+
+def test_fusion_keeps_a_producers_own_result_type_as_a_rounding_point(rng):
+    g = Graph(
+        [Node("x", Input((6,))), Node("fc", Dense(rng.normal(size=(6, 4)), rng.normal(size=4)), ("x",)), Node("t", Activation(ActivationKind.TANH), ("fc",))],
+        ["t"],
+    )
+    cfg = {"layers": {"fc": {"result": "fixed<8,3,TRN,SAT>"}, "t": {"result": "fixed<12,2>"}}}
+    fused = rtl4ml.convert(g, cfg)
+    unfused = rtl4ml.convert(g, {**cfg, "passes": {"fuse_activations": False}})
+    p = fused.graph["fc"].precision
+    assert len(fused.graph) == 2 and p.pre_activation == FixedType.parse("fixed<8,3,TRN,SAT>")
+    assert p.result == FixedType(12, 2)
+    x = rng.normal(0, 2, (200, 6))
+    np.testing.assert_array_equal(fused.predict_raw(x), unfused.predict_raw(x))
+
+
+def test_batchnorm_is_not_folded_into_a_layer_with_set_weight_types(rng):
+    g = Graph(
+        [Node("x", Input((3,))), Node("fc", Dense(rng.normal(size=(3, 3)), np.zeros(3)), ("x",)), Node("bn", BatchNorm(np.full(3, 1.5), np.ones(3)), ("fc",))],
+        ["bn"],
+    )
+    assert "bn" not in rtl4ml.convert(g).graph
+    assert "bn" in rtl4ml.convert(g, {"layers": {"fc": {"weight": "fixed<8,4>"}}}).graph

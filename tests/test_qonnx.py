@@ -335,9 +335,9 @@ def test_quant_after_gemm_then_activation_and_quant(second_bits, second_scale):
     m.output(quant(m, y, second_scale, second_bits, 0, name="q3"), ["N", 4])  # a no-op repeat
     d = assert_exact(m.build(), grid_inputs((5,), limit=8))
     fc = d.graph["fc"]
-    assert fc.precision.result == ftype(6, -2, mode=Rounding.RND_INF)
-    assert fc.op.activation.kind is ActivationKind.CLIP  # the quantizer's clamp keeps the Relu apart
-    assert d.graph["relu"].precision.result == ftype(second_bits, int(np.log2(second_scale)), signed=False)
+    assert fc.op.activation.kind is ActivationKind.RELU and "relu" not in d.graph  # fused
+    assert fc.precision.pre_activation == ftype(6, -2, mode=Rounding.RND_INF)  # q1 still rounds
+    assert fc.precision.result == ftype(second_bits, int(np.log2(second_scale)), signed=False)
     assert "q3" not in d.graph
 
 
@@ -405,8 +405,9 @@ def test_trunc_version_1_divides_the_value():
 
 
 def test_batchnorm_after_quantized_conv_keeps_weights_sane():
-    """A float BatchNorm folded into 4-bit weights would ruin them: that layer falls back
-    to the configured weight type (the float BatchNorm makes it inexact anyway)."""
+    """A float BatchNorm folded into 4-bit weights would ruin them: it is not folded, the
+    convolution keeps its trained weights and the BatchNorm stays a scale-and-shift (in
+    the configured types, so that part is approximate)."""
     m = qmodel()
     x = quant(m, m.input(["N", 2, 5, 5]), 2.0**-4, 8)
     y = m.node("Conv", [x, quant(m, m.weight(3, 2, 3, 3), 2.0**-2, 4)], name="conv")
@@ -415,7 +416,8 @@ def test_batchnorm_after_quantized_conv_keeps_weights_sane():
     model = m.build()
     x = grid_inputs((2, 5, 5))
     d = rtl4ml.convert(model)
-    assert d.graph["conv"].precision.weight == FixedType(16, 6)
+    assert d.graph["conv"].precision.weight == ftype(4, -2)
+    assert any(isinstance(n.op, BatchNorm) for n in d.graph.nodes)
     np.testing.assert_allclose(d.predict(x), reference(model, x), atol=2 ** -4)
 
 

@@ -135,7 +135,12 @@ class Config:
         (their ``precision`` as the result type); their weight or accumulator settings
         do not reach the producer's arithmetic.
         """
-        merged = self.layers.get(name, LayerConfig())
+        merged = self.layers.get(name, LayerConfig()).overlay(self.alias_output(aliases))
+        return merged, self.defaults
+
+    def alias_output(self, aliases: tuple[str, ...]) -> LayerConfig:
+        """The output-side settings given for merged-in nodes (see :meth:`layer`)."""
+        merged = LayerConfig()
         for alias in aliases:
             if alias in self.layers:
                 a = self.layers[alias]
@@ -143,7 +148,7 @@ class Config:
                 if a.result is None and a.precision is not None:
                     out["result"] = a.precision
                 merged = merged.overlay(LayerConfig(**out))
-        return merged, self.defaults
+        return merged
 
     def check_layer_names(self, known) -> None:
         unknown = sorted(set(self.layers) - set(known))

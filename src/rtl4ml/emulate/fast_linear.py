@@ -27,6 +27,7 @@ def applies(x: np.ndarray, p: NodePrecision, activation, bits: int) -> bool:
         and x.dtype == np.float64
         and bits <= 52
         and p.exact_accumulator
+        and p.pre_activation is None
         and r.rounding in (Rounding.TRN, Rounding.RND)
         and r.overflow in (Overflow.SAT, Overflow.SAT_SYM)
         and (activation is None or activation.kind in (ActivationKind.RELU, ActivationKind.LINEAR))

@@ -99,6 +99,8 @@ def _linear(node: Node, x: FixedArray, weight: np.ndarray, bias: np.ndarray) -> 
         relu = op.activation is not None and op.activation.kind is O.ActivationKind.RELU
         return fast_linear.run(x.raw, *fast, p, relu)
     acc = _to_accumulator(p, x.raw, x.type, w, b, bits, elementwise=False)
+    if p.pre_activation is not None:  # the producer's own rounding point, kept when fused
+        return activate(p.pre_activation.from_raw(acc, p.accumulator.frac_bits), p.pre_activation, op.activation, p)
     return activate(acc, p.accumulator, op.activation, p)
 
 

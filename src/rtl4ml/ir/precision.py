@@ -42,6 +42,8 @@ class NodePrecision:
     ``accumulator`` is the resolved type of the Dense/Conv/BatchNorm sum; when
     ``exact_accumulator`` it is wide enough for every input in range, so it never
     overflows (the default); otherwise the user fixed it and its modes apply.
+    ``pre_activation``: a Dense/Conv with a fused activation whose own result type was
+    set converts the accumulator to it before the activation, as the unfused pair would.
     """
 
     result: FixedType
@@ -52,3 +54,4 @@ class NodePrecision:
     table: Table | None = None
     inv_table: Table | None = None
     exact_accumulator: bool = False
+    pre_activation: FixedType | None = None

@@ -58,6 +58,21 @@ class _Resolver:
             chain.append(model.precision)
         return next((s for s in chain if s is not None), None)
 
+    def pre_activation(self, node: Node) -> FixedType | None:
+        """The producer's own result type when an activation was fused into it and the
+        producer's own settings give one: the fused node must still round there."""
+        own = self.config.layers.get(node.name)
+        if getattr(node.op, "activation", None) is None or not node.aliases or own is None:
+            return None
+        spec = own.result or own.precision
+        return None if spec is None else self.from_calibration(node, "result", spec)
+
+    def output_result(self, node: Node) -> FixedType:
+        """The result type from the merged-in nodes' settings and the model defaults only."""
+        model = self.config.defaults
+        out = self.config.alias_output(node.aliases)
+        return self.from_calibration(node, "result", out.result or model.result or model.precision)
+
     def explicit_result(self, node: Node) -> bool:
         layer, _ = self.layer(node)
         return layer.result is not None or layer.precision is not None
@@ -165,7 +180,11 @@ def _node_precision(r: _Resolver, node: Node, types: dict[str, FixedType]) -> No
     result = r.from_calibration(node, "result")
     if isinstance(op, (O.Dense, O.Conv)):
         extras = _linear(r, node, ins[0], op.weight, op.bias, result)
-        return NodePrecision(result, **extras, **_activation_extras(r, node, op.activation, result))
+        pre = r.pre_activation(node)
+        if pre is not None:
+            result = r.output_result(node)
+        act_extras = _activation_extras(r, node, op.activation, result)
+        return NodePrecision(result, **extras, **act_extras, pre_activation=pre)
     if isinstance(op, O.BatchNorm):
         w = op.scale[None, :]
         return NodePrecision(result, **_linear(r, node, ins[0], w, op.shift, result))

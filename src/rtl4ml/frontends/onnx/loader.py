@@ -189,7 +189,7 @@ def _finish(b: Builder, input_layouts: dict[str, Layout]) -> ImportedModel:
         outputs.append(ir)
         output_layouts[ir] = value.layout
     nodes = _live_nodes(b, outputs)
-    configs = trained_configs(b, nodes, outputs)  # may merge clamps into nodes
+    configs = trained_configs(b, nodes)
     graph = Graph([b.ir_node(n.name) for n in nodes], outputs, name=b.graph.name or "model")
     return ImportedModel(graph, input_layouts, output_layouts, source="onnx", layer_configs=configs)
 

@@ -16,7 +16,7 @@ import onnx
 from ...config import LayerConfig
 from ...errors import UnsupportedError
 from ...fixed import FixedType, Overflow
-from ...ir import Activation, ActivationKind, BatchNorm, Conv, Dense, Dropout, Identity, Input, Node
+from ...ir import Activation, ActivationKind, Conv, Dense, Dropout, Identity, Input, Node
 from .builder import SHAPE_READERS, Builder, Tensor, where
 
 #: Constant-only ONNX ops that move values without changing them: a quantized
@@ -165,47 +165,9 @@ def record_folded_bias(b: Builder, ir: str, added: FixedType | None, bias: np.nd
 
 
 # ---- the per-layer settings ---------------------------------------------------------------
-def _consumer_after_moves(nodes: dict[str, Node], users: dict[str, list[str]], outputs, name: str) -> Node | None:
-    """The single node reading ``name`` once Identity/Dropout are removed, if there is one
-    and nothing else (no graph output on the way) reads the tensor."""
-    while True:
-        if name in outputs or len(users.get(name, ())) != 1:
-            return None
-        node = nodes[users[name][0]]
-        if not isinstance(node.op, (Identity, Dropout)):
-            return node
-        name = node.name
-
-
-def trained_configs(b: Builder, live: list[Node], outputs: list[str]) -> dict[str, LayerConfig]:
-    """The recorded types of the live nodes as per-layer settings.
-
-    Passes merge an activation or BatchNorm into the Dense/Conv feeding it, computing
-    it on the exact accumulator. A trained result type on that Dense/Conv is a
-    rounding point the merge would skip, so the Dense/Conv gets it as a clamp-and-convert
-    (a CLIP to its range: exactly what the quantizer does) that keeps it unmerged.
-    A BatchNorm still folded into trained weights would change them, so those layers
-    fall back to the configured weight types.
-    """
-    nodes = {n.name: n for n in live}
-    users: dict[str, list[str]] = {}
-    for n in live:
-        for i in n.inputs:
-            users.setdefault(i, []).append(n.name)
-    configs = {}
-    for name, types in b.trained.items():
-        if name not in nodes:
-            continue
-        op = b.ir_node(name).op
-        if isinstance(op, (Dense, Conv)) and op.activation is None:
-            after = _consumer_after_moves(nodes, users, outputs, name)
-            merges = after is not None and isinstance(after.op, (Activation, BatchNorm))
-            if merges and "result" in types:
-                _merge_clip(b, name, *_effective_range(types["result"]))
-                types["param"] = types["result"]
-            elif merges and isinstance(after.op, BatchNorm):
-                types.pop("weight", None)
-                types.pop("bias", None)
-        if types:
-            configs[name] = LayerConfig(**types)
-    return configs
+def trained_configs(b: Builder, live: list[Node]) -> dict[str, LayerConfig]:
+    """The recorded types of the live nodes as per-layer settings. (The passes keep
+    them: a fused node still rounds at its producer's set result type, and a BatchNorm
+    is not folded into weights whose type is set.)"""
+    nodes = {n.name for n in live}
+    return {name: LayerConfig(**types) for name, types in b.trained.items() if name in nodes and types}
