@@ -19,8 +19,8 @@ $(VENV)/.test: pyproject.toml $(VENV)/.demo
 	touch $@
 
 demo: $(VENV)/.demo
-	$(RTL4ML) inspect examples/digits_mlp.onnx
-	$(RTL4ML) predict examples/digits_mlp.onnx --input examples/digits_x.npy --output out/digits_probabilities.npy
+	$(RTL4ML) inspect examples/models/digits_mlp.onnx
+	$(RTL4ML) predict examples/models/digits_mlp.onnx --input examples/digits_x.npy --output out/digits_probabilities.npy
 	$(PY) examples/demo.py
 
 test: $(VENV)/.test

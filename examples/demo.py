@@ -13,7 +13,7 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    model = HERE / "digits_mlp.onnx"
+    model = HERE / "models" / "digits_mlp.onnx"
     x = np.load(HERE / "digits_x.npy")
     labels = np.load(HERE / "digits_y.npy")
     reference = rtl4ml.convert(model).predict_float(x).argmax(axis=1)

@@ -31,23 +31,23 @@ def keras_twin(name: str, m) -> keras.Model:
         x = inp = keras.Input((16,), name="x")
         for i, lin in enumerate((m.fc1, m.fc2, m.fc3)):
             x = layers.Dense(lin.out_features, activation="relu", name=f"fc{i + 1}")(x)
-        out = layers.Dense(5, name="out")(x)
+        out = layers.Dense(5, activation="softmax", name="out")(x)
         weights = {f"fc{i + 1}": _dense(lin) for i, lin in enumerate((m.fc1, m.fc2, m.fc3))} | {"out": _dense(m.out)}
     elif name == "digits_mlp":
         inp = keras.Input((64,), name="x")
-        out = layers.Dense(10, name="out")(layers.Dense(32, activation="relu", name="fc1")(inp))
+        out = layers.Dense(10, activation="softmax", name="out")(layers.Dense(32, activation="relu", name="fc1")(inp))
         weights = {"fc1": _dense(m.fc1), "out": _dense(m.out)}
     elif name == "digits_cnn":
         inp = keras.Input((8, 8, 1), name="x")
         x = layers.MaxPooling2D(2, name="pool1")(layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1")(inp))
         x = layers.MaxPooling2D(2, name="pool2")(layers.Conv2D(16, 3, padding="same", activation="relu", name="conv2")(x))
-        out = layers.Dense(10, name="out")(layers.Flatten(name="flatten")(x))
+        out = layers.Dense(10, activation="softmax", name="out")(layers.Flatten(name="flatten")(x))
         weights = {"conv1": _conv(m.conv1), "conv2": _conv(m.conv2), "out": _dense_after_flatten(m.out, 16, (2, 2))}
     elif name == "digits_conv1d":
         inp = keras.Input((8, 8), name="x")
         x = layers.AveragePooling1D(2, name="pool")(layers.Conv1D(16, 3, padding="same", activation="relu", name="conv1")(inp))
         x = layers.Conv1D(16, 3, activation="relu", name="conv2")(x)
-        out = layers.Dense(10, name="out")(layers.GlobalAveragePooling1D(name="gap")(x))
+        out = layers.Dense(10, activation="softmax", name="out")(layers.GlobalAveragePooling1D(name="gap")(x))
         weights = {"conv1": _conv(m.conv1), "conv2": _conv(m.conv2), "out": _dense(m.out)}
     elif name == "branched_mlp":
         inp = keras.Input((16,), name="x")
@@ -55,7 +55,7 @@ def keras_twin(name: str, m) -> keras.Model:
         a = layers.Dense(16, activation="relu", name="left")(h)
         b = layers.Dense(16, activation="relu", name="right")(h)
         s = layers.Add(name="add")([a, b])
-        out = layers.Dense(5, name="out")(layers.Concatenate(name="concat")([s, a]))
+        out = layers.Dense(5, activation="softmax", name="out")(layers.Concatenate(name="concat")([s, a]))
         weights = {"trunk": _dense(m.trunk), "left": _dense(m.left), "right": _dense(m.right), "out": _dense(m.out)}
     else:
         raise KeyError(name)

@@ -36,7 +36,7 @@ def train(module: torch.nn.Module, x: np.ndarray, y: np.ndarray, epochs: int = 4
         for i in range(0, len(xt), 128):
             idx = perm[i : i + 128]
             opt.zero_grad()
-            torch.nn.functional.cross_entropy(module(xt[idx]), yt[idx]).backward()
+            torch.nn.functional.cross_entropy(module.logits(xt[idx]), yt[idx]).backward()
             opt.step()
     module.eval()
 
@@ -58,7 +58,7 @@ def main() -> None:
         torch.save(module.state_dict(), OUT / f"{name}.pt")
         torch.onnx.export(
             module, (torch.zeros((1, *cls.input_shape)),), OUT / f"{name}.onnx", dynamo=False,
-            input_names=["x"], output_names=["logits"], dynamic_axes={"x": {0: "batch"}, "logits": {0: "batch"}},
+            input_names=["x"], output_names=["probabilities"], dynamic_axes={"x": {0: "batch"}, "probabilities": {0: "batch"}},
             opset_version=13,
         )
         keras_twin(name, module).save(OUT / f"{name}.keras")

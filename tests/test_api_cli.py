@@ -14,7 +14,7 @@ from rtl4ml.emulate import run_fixed
 from rtl4ml.errors import ModelLoadError, UnsupportedError
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
-MODEL = EXAMPLES / "digits_mlp.onnx"
+MODEL = EXAMPLES / "models" / "digits_mlp.onnx"
 runner = CliRunner()
 
 
@@ -146,7 +146,7 @@ def test_cli_calibration_picks_integer_bits(tmp_path, digits):
     result = runner.invoke(app, ["inspect", str(MODEL), "--config", str(cfg), "--calibration", str(tmp_path / "cal.npy")])
     assert result.exit_code == 0, result.output
     design = rtl4ml.convert(MODEL, cfg, calibration=x[:100])
-    bits = design.graph["fc1"].precision.result.int_bits
+    bits = design.graph["/fc1/Gemm"].precision.result.int_bits
     assert f"fixed<12,{bits}>" in result.output and 2 <= bits <= 8
 
 
