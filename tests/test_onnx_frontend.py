@@ -463,14 +463,13 @@ def test_unsupported_ops_are_listed_at_once():
     assert "Supported: " + ", ".join(supported_ops()) in msg
 
 
-def test_custom_domain_is_unsupported():
+def test_custom_domain_ops_outside_qonnx_are_unsupported():
     m = OnnxBuilder(13)
     m.extra_opsets.append(helper.make_opsetid("qonnx.custom_op.general", 1))
     x = m.input(["N", 4])
-    q = m.node("Quant", [x, m.const(np.float32(0.1)), m.const(np.float32(0)), m.const(np.float32(8))],
-               name="q0", domain="qonnx.custom_op.general", signed=1, narrow=0, rounding_mode="ROUND")
-    m.output(m.node("Relu", [q]), ["N", 4])
-    with pytest.raises(UnsupportedError, match="Quant from domain 'qonnx.custom_op.general' \\(node 'q0'\\)"):
+    t = m.node("MultiThreshold", [x, m.const(np.zeros((4, 3), np.float32))], name="mt0", domain="qonnx.custom_op.general")
+    m.output(m.node("Relu", [t]), ["N", 4])
+    with pytest.raises(UnsupportedError, match="MultiThreshold from domain 'qonnx.custom_op.general' \\(node 'mt0'\\)"):
         load_onnx(m.build())
 
 

@@ -8,6 +8,7 @@ from ...errors import GraphError, ModelLoadError, UnsupportedError
 from ...ir import Node, Op
 from ...ir.ops import Shape
 from .spec import KerasModelSpec, LayerCall
+from ..naming import unique_name
 
 
 class Builder:
@@ -27,11 +28,7 @@ class Builder:
 
     # ---- names ------------------------------------------------------------------------
     def unique(self, hint: str) -> str:
-        name, k = hint, 1
-        while name in self.taken:
-            name, k = f"{hint}_{k}", k + 1
-        self.taken.add(name)
-        return name
+        return unique_name(hint, self.taken)
 
     def primary(self, call: LayerCall) -> str:
         """The IR name of what ``call`` computes."""

@@ -17,9 +17,10 @@ from onnx import helper
 
 from ...errors import GraphError, UnsupportedError
 from ...fixed import FixedType
-from ...ir import Node, Op
+from ...ir import Identity, Input, Node, Op
 from ...ir.ops import Shape
 from ..layout import Layout
+from ..naming import unique_name
 
 #: Consumers that read only a tensor's shape, never its element order.
 SHAPE_READERS = frozenset({"Shape", "Size"})
@@ -87,14 +88,34 @@ class Builder:
                 if name:
                     self.users[name].append(node)
 
+    # ---- the finished graph -------------------------------------------------------------
+    def outputs_of(self, values) -> tuple[list[str], dict[str, Layout]]:
+        """IR output names and their source layouts for ``(source name, value)`` pairs;
+        an IR tensor seen twice gets an Identity node of its own."""
+        names: list[str] = []
+        layouts: dict[str, Layout] = {}
+        for out_name, value in values:
+            if not isinstance(value, Tensor):
+                raise UnsupportedError(f"output '{out_name}' is not a computed tensor; only computed outputs are supported")
+            ir = value.ir
+            if ir in layouts:
+                ir = self.emit(out_name, Identity(), [ir])
+            names.append(ir)
+            layouts[ir] = value.layout
+        return names, layouts
+
+    def live_nodes(self, outputs: list[str]) -> list[Node]:
+        """The emitted nodes the outputs need, and every Input (drops unused helpers)."""
+        live = set(outputs)
+        for node in reversed(self.nodes):
+            if node.name in live:
+                live.update(node.inputs)
+        return [n for n in self.nodes if n.name in live or isinstance(n.op, Input)]
+
     # ---- names ------------------------------------------------------------------------
     def unique(self, hint: str) -> str:
         """A fresh IR node name based on ``hint``."""
-        name, k = hint, 1
-        while name in self.taken:
-            name, k = f"{hint}_{k}", k + 1
-        self.taken.add(name)
-        return name
+        return unique_name(hint, self.taken)
 
     @staticmethod
     def hint(node: onnx.NodeProto) -> str:

@@ -9,7 +9,7 @@ import onnx
 from onnx import numpy_helper
 
 from ...errors import GraphError, ModelLoadError, Rtl4mlError, UnsupportedError
-from ...ir import Graph, Identity, Input
+from ...ir import Graph, Input
 from ..layout import Layout
 from ..model import ImportedModel
 from .builder import Builder, Tensor, attributes, where
@@ -178,26 +178,11 @@ def _add_node(b: Builder, node: onnx.NodeProto) -> None:
 
 
 def _finish(b: Builder, input_layouts: dict[str, Layout]) -> ImportedModel:
-    outputs, output_layouts = [], {}
     for out in b.graph.output:
-        value = b.values.get(out.name)
-        if not isinstance(value, Tensor):
+        if not isinstance(b.values.get(out.name), Tensor):
             raise UnsupportedError(f"graph output '{out.name}' is a constant; only computed outputs are supported")
-        ir = value.ir
-        if ir in output_layouts:  # the same IR tensor seen twice: give this view its own node
-            ir = b.emit(out.name, Identity(), [ir])
-        outputs.append(ir)
-        output_layouts[ir] = value.layout
-    nodes = _live_nodes(b, outputs)
+    outputs, output_layouts = b.outputs_of((out.name, b.values[out.name]) for out in b.graph.output)
+    nodes = b.live_nodes(outputs)
     configs = trained_configs(b, nodes)
     graph = Graph([b.ir_node(n.name) for n in nodes], outputs, name=b.graph.name or "model")
     return ImportedModel(graph, input_layouts, output_layouts, source="onnx", layer_configs=configs)
-
-
-def _live_nodes(b: Builder, outputs: list[str]):
-    """The emitted nodes that inputs or outputs need (drops unused helper nodes)."""
-    live = set(outputs)
-    for node in reversed(b.nodes):
-        if node.name in live:
-            live.update(node.inputs)
-    return [n for n in b.nodes if n.name in live or isinstance(n.op, Input)]

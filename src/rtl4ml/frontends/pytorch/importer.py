@@ -13,7 +13,7 @@ import torch
 from torch import fx, nn
 
 from ...errors import GraphError, ModelLoadError, Rtl4mlError, UnsupportedError
-from ...ir import Graph, Identity, Input
+from ...ir import Graph, Input
 from ..layout import Layout
 from ..model import ImportedModel
 from ..onnx.builder import Tensor
@@ -266,20 +266,6 @@ def _import(gm, nodes, found: Scan, probe, shape, name: str) -> ImportedModel:
 
 def _finish(c: Context, outputs: list[fx.Node], input_layouts: dict[str, Layout], name: str) -> ImportedModel:
     b = c.b
-    names, output_layouts = [], {}
-    for out in outputs:
-        value = b.values.get(out.name)
-        if not isinstance(value, Tensor):
-            raise UnsupportedError(f"output '{out.name}' is not a computed tensor; only tensor outputs are supported")
-        ir = value.ir
-        if ir in output_layouts:  # the same IR tensor seen twice: give this view its own node
-            ir = b.emit(sanitize(out.name), Identity(), [ir])
-        names.append(ir)
-        output_layouts[ir] = value.layout
-    live = set(names)
-    for node in reversed(b.nodes):
-        if node.name in live:
-            live.update(node.inputs)
-    kept = [n for n in b.nodes if n.name in live or isinstance(n.op, Input)]
-    return ImportedModel(Graph(kept, names, name=name), input_layouts, output_layouts, source="torch")
+    names, output_layouts = b.outputs_of((sanitize(out.name), b.values.get(out.name)) for out in outputs)
+    return ImportedModel(Graph(b.live_nodes(names), names, name=name), input_layouts, output_layouts, source="torch")
 
