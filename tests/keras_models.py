@@ -16,6 +16,8 @@ import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+import rtl4ml  # noqa: E402
+
 KERAS2_VERSION = "2.13.1"
 
 
@@ -133,3 +135,28 @@ def weights_by_layer(model) -> dict[str, list[tuple[str, np.ndarray]]]:
         for layer in model.layers
         if layer.weights
     }
+
+
+# ---- comparing an import against Keras --------------------------------------------------
+L = keras.layers
+ATOL = 1e-5  # Keras computes in float32, the reference in float64
+
+
+def roundtrip(model, x, seed=0, atol=ATOL):
+    """Convert ``model`` (weights randomized) and compare predict_float with Keras."""
+    randomize(model, seed)
+    design = rtl4ml.convert(model)
+    want = forward(model, x)
+    got = design.predict_float(x)
+    if isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want)
+        for w, g in zip(want, got):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=atol)
+    else:
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=atol)
+    return design
+
+
+def seq(shape, *layers, name=None):
+    return keras.Sequential([keras.Input(shape), *layers], name=name)

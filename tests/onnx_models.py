@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
+
+from rtl4ml.emulate.run import run_float
+from rtl4ml.frontends.onnx import load_onnx
 
 
 class OnnxBuilder:
@@ -177,3 +181,32 @@ def _with_output_shapes(model: onnx.ModelProto) -> onnx.ModelProto:
             dims[0] = "N"
         out.type.tensor_type.CopyFrom(helper.make_tensor_type_proto(out.type.tensor_type.elem_type, dims).tensor_type)
     return model
+
+
+# ---- comparing an import against onnxruntime -------------------------------------------
+BATCH = 3
+
+
+def run_both(model: onnx.ModelProto, batch: int = BATCH, seed: int = 1):
+    """Import ``model``, run it with onnxruntime and the IR; assert they agree."""
+    imported = load_onnx(model)
+    sess = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    feeds = {
+        i.name: rng.standard_normal([d if isinstance(d, int) else batch for d in i.shape]).astype(np.float32)
+        for i in sess.get_inputs()
+    }
+    expected = sess.run(None, feeds)
+    g = imported.graph
+    ir_feeds = {n: imported.input_layouts[n].to_ir(feeds[n], g.shapes[n]) for n in g.inputs}
+    got = run_float(g, ir_feeds)
+    assert len(g.outputs) == len(expected)
+    for name, want in zip(g.outputs, expected):
+        y = imported.output_layouts[name].from_ir(got[name])
+        assert y.shape == want.shape, name
+        np.testing.assert_allclose(y, want, rtol=0, atol=1e-5, err_msg=name)
+    return imported
+
+
+def op_types(imported) -> list[str]:
+    return [type(n.op).__name__ for n in imported.graph.nodes]
