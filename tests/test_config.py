@@ -125,3 +125,12 @@ def test_layer_config_built_in_python_is_type_checked():
     with pytest.raises(ConfigError, match="weight must be a FixedType"):
         rtl4ml.LayerConfig(weight="fixed<8,2>")
     assert rtl4ml.LayerConfig(weight=FixedType(8, 2), accumulator=Auto.EXACT).weight == FixedType(8, 2)
+
+
+def test_hardware_keys():
+    cfg = config_from_dict({"model": {"use_dsp": True, "adder_levels": 3}, "layers": {"d": {"use_dsp": False}}})
+    assert cfg.model.use_dsp is True and cfg.model.adder_levels == 3 and cfg.layers["d"].use_dsp is False
+    with pytest.raises(ConfigError, match="use_dsp.*true or false"):
+        config_from_dict({"model": {"use_dsp": "yes"}})
+    with pytest.raises(ConfigError, match="adder_levels"):
+        config_from_dict({"model": {"adder_levels": 0}})

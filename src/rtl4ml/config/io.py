@@ -52,7 +52,11 @@ def _layer_from_dict(d, where: str) -> LayerConfig:
                 kw[key] = Strategy(str(value).lower())
             except ValueError:
                 raise ConfigError(f"{at}: unknown strategy {value!r}; accepted: latency, resource") from None
-        elif key in ("table_size", "reuse_factor"):
+        elif key == "use_dsp":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{at}: expected true or false, got {value!r}")
+            kw[key] = value
+        elif key in ("table_size", "reuse_factor", "adder_levels"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{at}: expected an integer, got {value!r}")
             kw[key] = value

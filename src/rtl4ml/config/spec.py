@@ -56,7 +56,8 @@ class LayerConfig:
     (activation constants: LeakyReLU alpha, Clip bounds, HardSigmoid slope/offset),
     ``table`` (Tanh/Sigmoid table entries; Softmax exp table), ``inv_table`` (Softmax
     1/sum table). Tables: ``table_size`` entries over ``table_range`` (see docs).
-    Hardware: ``reuse_factor``, ``strategy``.
+    Hardware: ``reuse_factor``, ``strategy``, ``use_dsp`` (multipliers instead of
+    shift-and-add constant products), ``adder_levels`` (adder levels per pipeline stage).
     """
 
     precision: TypeSpec | None = None
@@ -72,6 +73,8 @@ class LayerConfig:
     table_range: float | None = None
     reuse_factor: int | None = None
     strategy: Strategy | None = None
+    use_dsp: bool | None = None
+    adder_levels: int | None = None
 
     def __post_init__(self):
         for key in TYPE_KEYS:
@@ -85,6 +88,8 @@ class LayerConfig:
             raise ConfigError(f"strategy must be a Strategy, got {self.strategy!r}")
         if self.reuse_factor is not None and (not isinstance(self.reuse_factor, int) or self.reuse_factor < 1):
             raise ConfigError(f"reuse_factor must be an integer >= 1, got {self.reuse_factor!r}")
+        if self.adder_levels is not None and (not isinstance(self.adder_levels, int) or self.adder_levels < 1):
+            raise ConfigError(f"adder_levels must be an integer >= 1, got {self.adder_levels!r}")
         if self.table_size is not None and (self.table_size < 2 or self.table_size & (self.table_size - 1)):
             raise ConfigError(f"table_size must be a power of two >= 2, got {self.table_size!r}")
         if self.table_range is not None and self.table_range <= 0:
