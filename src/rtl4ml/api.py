@@ -99,6 +99,38 @@ class Design:
         """The float64 reference of the same (optimized) graph."""
         return self._collect([run_float(self.graph, f) for f in self._chunks(x)])
 
+    # ---- hardware ----------------------------------------------------------------------
+    def write(self, directory, overwrite: bool = False, samples: int | None = None, **plan_options) -> Path:
+        """Write the build folder (RTL, testbench and vectors, scripts, design.json,
+        README) atomically to ``directory``."""
+        from .project import DEFAULT_SAMPLES, build_tree
+
+        tree = build_tree(self, samples or DEFAULT_SAMPLES, **plan_options)
+        return tree.write(directory, overwrite=overwrite)
+
+    def simulate(self, samples: int = 256, stalls: bool = False, simulator: str = "verilator", seed: int = 1):
+        """Build into a temporary folder, simulate ``samples`` random inputs and compare
+        with the emulator: a :class:`~rtl4ml.project.VerifyReport` (mismatches, measured
+        and predicted latency and interval)."""
+        import tempfile
+
+        from .project import verify
+
+        with tempfile.TemporaryDirectory(prefix="rtl4ml-sim-") as tmp:
+            folder = self.write(Path(tmp) / "build")
+            return verify(folder, samples, stalls, simulator, seed)
+
+    def synthesize(self, target: str = "xc7", dsp: bool = True, pnr: bool = False):
+        """Yosys synthesis for ``target`` (xc7, ecp5, ice40): LUT/FF/DSP/BRAM/CARRY, and
+        Fmax with ``pnr`` (ECP5)."""
+        import tempfile
+
+        from .project import synthesize_folder
+
+        with tempfile.TemporaryDirectory(prefix="rtl4ml-synth-") as tmp:
+            folder = self.write(Path(tmp) / "build", samples=2)
+            return synthesize_folder(folder, target, dsp, pnr)
+
     def output_types(self):
         return [self.graph[n].precision.result for n in self.graph.outputs]
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -124,6 +125,97 @@ def predict(
         np.save(buf, y)
         write_bytes_atomic(output, buf.getvalue())
         typer.echo(f"wrote {output} ({y.shape[0]} samples, shape {y.shape[1:]}, {'float' if float_ else 'bit-exact'})")
+
+    _guard(debug, run)
+
+
+@app.command()
+def build(
+    model: Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="build folder to create")],
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing folder")] = False,
+    samples: Annotated[int, typer.Option("--samples", help="test vectors written to tb/", min=1)] = 256,
+    config: ConfigOpt = None,
+    precision: PrecisionOpt = None,
+    weight_precision: WeightOpt = None,
+    reuse: ReuseOpt = None,
+    calibration: CalOpt = None,
+    weights: WeightsOpt = None,
+    input_shape: ShapeOpt = None,
+    allow_pickle: PickleOpt = False,
+    debug: DebugOpt = False,
+):
+    """Generate the hardware: Verilog, testbench and vectors, scripts, design.json."""
+
+    def run():
+        design = _design(model, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle)
+        folder = design.write(output, overwrite=overwrite, samples=samples)
+        hp = json.loads((folder / "design.json").read_text())
+        typer.echo(
+            f"wrote {folder}: top {hp['top']}, latency {hp['predicted_latency_cycles']} cycles, "
+            f"interval {hp['predicted_interval_cycles']}"
+        )
+
+    _guard(debug, run)
+
+
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="build folder from rtl4ml build")],
+    samples: Annotated[int, typer.Option("--samples", help="random input vectors", min=1)] = 256,
+    stalls: Annotated[bool, typer.Option("--stalls", help="also run with random valid/ready stalls")] = False,
+    simulator: Annotated[str, typer.Option("--simulator", help="verilator or icarus")] = "verilator",
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+    debug: DebugOpt = False,
+):
+    """Simulate the build and compare every output with the emulator; exit 1 on any mismatch."""
+
+    def run():
+        from .project import verify as verify_folder
+
+        if simulator not in ("verilator", "icarus"):
+            raise Rtl4mlError(f"--simulator {simulator!r}: accepted verilator, icarus")
+        report = verify_folder(folder, samples, stalls, simulator)
+        if as_json:
+            typer.echo(json.dumps(report.as_dict()))
+        else:
+            typer.echo(
+                f"{report.samples} samples{' (and random stalls)' if stalls else ''} on {simulator}: "
+                f"{report.mismatches} mismatches; latency {report.latency_cycles} cycles "
+                f"(predicted {report.predicted_latency_cycles}), interval {report.interval_cycles} "
+                f"(predicted {report.predicted_interval_cycles})"
+            )
+            if report.first_mismatch:
+                typer.echo(f"first mismatch: {report.first_mismatch}")
+        if not report.ok:
+            raise typer.Exit(1)
+
+    _guard(debug, run)
+
+
+@app.command()
+def synth(
+    folder: Annotated[Path, typer.Argument(help="build folder from rtl4ml build")],
+    target: Annotated[str, typer.Option("--target", help="xc7, ecp5 or ice40")] = "xc7",
+    no_dsp: Annotated[bool, typer.Option("--no-dsp", help="map multipliers to logic")] = False,
+    pnr: Annotated[bool, typer.Option("--pnr", help="nextpnr-ecp5 place and route for Fmax")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
+    debug: DebugOpt = False,
+):
+    """Synthesize with Yosys and report LUT/FF/DSP/BRAM/CARRY (and Fmax with --pnr)."""
+
+    def run():
+        from .project import synthesize_folder
+
+        if target not in ("xc7", "ecp5", "ice40"):
+            raise Rtl4mlError(f"--target {target!r}: accepted xc7, ecp5, ice40")
+        report = synthesize_folder(folder, target, not no_dsp, pnr)
+        d = report.as_dict()
+        if as_json:
+            typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))
+        else:
+            figures = ", ".join(f"{k} {d[k]}" for k in ("lut", "ff", "dsp", "bram", "carry", "latches"))
+            typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + (f", Fmax {d['fmax_mhz']:.1f} MHz" if "fmax_mhz" in d else ""))
 
     _guard(debug, run)
 

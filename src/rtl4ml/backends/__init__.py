@@ -1,0 +1,1 @@
+"""Code generators: each backend turns a planned design into an in-memory FileTree."""

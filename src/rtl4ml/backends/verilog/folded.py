@@ -1,0 +1,172 @@
+"""The folded Dense engine (strategy resource, reuse factor R).
+
+``M = n_in * n_out / R`` multipliers; product ``k = j * n_in + i`` (output j, input i) is
+computed by multiplier ``k // R`` in cycle ``k % R`` of a sample, its weight read from a
+ROM word per cycle (a case statement on the cycle counter, which tools map to LUT ROM).
+Per-output accumulators start from the bias. Timing: the sample is registered when it
+is accepted; cycles 0..R-1 then use ROM words 0..R-1, and the last one writes the
+result register, so latency is R + 1. A new sample is accepted only when the engine is
+free: while idle, or in the cycle its last ROM word completes and the result register
+can take the result (so back to back the interval is R).
+"""
+
+from __future__ import annotations
+
+from ...hw.records import DenseImpl
+from .activation import activate
+from .netlist import Module, Sig, Term, bits_for, literal
+from .pipeline import CLK_RST, pack, stream_ports, unpack
+from .requant import overflow, requantize, round_shift
+
+
+def _product_range(a, w: int) -> tuple[int, int]:
+    """Extremes of one product ``x * w`` at the accumulator's LSB."""
+    t = a.x_type
+    lo, hi = min(w * t.raw_min, w * t.raw_max), max(w * t.raw_min, w * t.raw_max)
+    s = a.product_shift
+    if s < 0:
+        return lo >> -s, -((-hi) >> -s)
+    return lo << s, hi << s
+
+
+def dense_folded_module(name: str, impl: DenseImpl) -> str:
+    a = impl.arith
+    p = a.precision
+    n_in, n_out, R = a.n_in, a.n_out, impl.reuse_factor
+    M = n_in * n_out // R
+    m = Module(name)
+    ports = stream_ports(m, impl.input, impl.output)
+    xt = a.x_type
+    cw = max((R - 1).bit_length(), 1)
+
+    busy = m.reg("busy", 1, 0, 1)
+    out_valid = m.reg("out_valid", 1, 0, 1)
+    x_reg = m.reg("x_reg", impl.input.bits, 0, (1 << impl.input.bits) - 1)
+    cnt = m.reg("cnt", cw, 0, R - 1) if R > 1 else None
+    last = m.wire("last", 1, m.compare(cnt, "==", R - 1), 0, 1) if R > 1 else m.const(1, 1)
+    first = m.wire("first", 1, m.compare(cnt, "==", 0), 0, 1) if R > 1 else m.const(1, 1)
+    out_free = m.wire("out_free", 1, f"~{m.bit(out_valid, 0)} | {m.bit(ports['m_ready'], 0)}", 0, 1)
+    finish = m.wire("finish", 1, f"{m.bit(busy, 0)} & {m.ref(last)} & {m.bit(out_free, 0)}", 0, 1)
+    ready = m.wire("ready", 1, f"~{m.bit(busy, 0)} | {m.bit(finish, 0)}", 0, 1)
+    accept = m.wire("accept", 1, f"{m.bit(ports['s_valid'], 0)} & {m.bit(ready, 0)}", 0, 1)
+    advance = m.wire("advance", 1, f"{m.bit(busy, 0)} & ~{m.ref(last)}", 0, 1) if R > 1 else None
+    xs = unpack(m, x_reg, impl.input)
+
+    # multipliers: operand and weight selected by the cycle counter
+    case_lines: dict[int, list[str]] = {r: [] for r in range(R)}
+    products: list[Sig | None] = []
+    for mi in range(M):
+        ks = [mi * R + r for r in range(R)]
+        ws = [int(a.weight[k % n_in, k // n_in]) for k in ks]
+        if not any(ws):
+            products.append(None)
+            continue
+        rows = [k % n_in for k in ks]
+        if len(set(rows)) == 1:
+            xsel = xs[rows[0]]
+        else:
+            xsel = m.reg(f"xs{mi}", xt.width, xt.raw_min, xt.raw_max)
+            for r in range(R):
+                case_lines[r].append(f"{xsel.name} = {m.ref(xs[rows[r]])};")
+            m.mark(xsel, xt.width - 1, 0)
+        if len(set(ws)) == 1:
+            wsel = m.const(ws[0])
+        else:
+            wlo, whi = min(ws), max(ws)
+            wsel = m.reg(f"ws{mi}", bits_for(wlo, whi), wlo, whi)
+            for r in range(R):
+                case_lines[r].append(f"{wsel.name} = {literal(ws[r], wsel.width)};")
+        ends = [v * u for v in (xsel.lo, xsel.hi) for u in (wsel.lo, wsel.hi)]
+        lo, hi = min(ends), max(ends)
+        pw = bits_for(min(lo, -1), hi)
+        prod = m.wire(f"p{mi}", pw, f"$signed({m.ref(xsel, pw)}) * $signed({m.ref(wsel, pw)})", lo, hi)
+        if a.product_shift < 0:
+            prod = round_shift(m, prod, -a.product_shift, a.acc.rounding, f"p{mi}")
+        elif a.product_shift > 0:
+            prod = m.linear(f"p{mi}_al", [Term(prod, a.product_shift)])
+        products.append(prod)
+
+    # per output: the bias (first cycle) or the running sum, plus this cycle's products
+    accs, totals = [], []
+    for j in range(n_out):
+        lo_k, hi_k = j * n_in, (j + 1) * n_in - 1
+        terms = []
+        for mi in range(lo_k // R, hi_k // R + 1):
+            prod = products[mi]
+            if prod is None:
+                continue
+            r_lo, r_hi = max(0, lo_k - mi * R), min(R - 1, hi_k - mi * R)
+            conds = []
+            if r_lo > 0:
+                conds.append(m.compare(cnt, ">=", r_lo))
+            if r_hi < R - 1:
+                conds.append(m.compare(cnt, "<=", r_hi))
+            if conds:
+                prod = m.wire(f"c{j}_{mi}", prod.width, f"({' & '.join(conds)}) ? {m.ref(prod)} : {literal(0, prod.width)}",
+                              min(prod.lo, 0), max(prod.hi, 0))
+            terms.append(Term(prod))
+        b = a.bias[j]
+        # every partial sum is the bias plus some of the column's products
+        ends = [_product_range(a, int(a.weight[i, j])) for i in range(n_in)]
+        lo = b + sum(min(e[0], 0) for e in ends)
+        hi = b + sum(max(e[1], 0) for e in ends)
+        if R > 1:
+            acc = m.reg(f"acc{j}", bits_for(lo, hi), lo, hi)
+            base = m.mux(f"base{j}", m.ref(first), m.const(b), acc)
+            accs.append(acc)
+            total = m.linear(f"sum{j}", [Term(base)] + terms, bounds=(lo, hi))
+        else:
+            total = m.linear(f"sum{j}", terms, const=b, bounds=(lo, hi))
+        totals.append(total)
+
+    ys = []
+    for j, v in enumerate(totals):
+        f = a.acc.frac_bits
+        if not a.exact:
+            v = overflow(m, v, a.acc, f"y{j}_acc")
+        if p.pre_activation is not None:
+            v = requantize(m, v, f, p.pre_activation, f"y{j}_pre")
+            f = p.pre_activation.frac_bits
+        ys.append(activate(m, v, f, a.activation, p.result, p.param, f"y{j}", p.table))
+    y_regs = [m.reg(f"y{j}_r", impl.output.type.width, y.lo, y.hi) for j, y in enumerate(ys)]
+
+    m.drive(ports["s_ready"], m.ref(ready))
+    m.drive(ports["m_valid"], m.ref(out_valid))
+    m.drive(ports["m_data"], pack(m, y_regs, impl.output.type.width))
+
+    always = []
+    if any(case_lines.values()):
+        always += ["always @(*) begin", f"    case ({cnt.name})"]
+        for r in range(R):
+            if case_lines[r]:
+                always.append(f"        {literal(r, cw)}: begin {' '.join(case_lines[r])} end")
+        always.append(f"        default: begin {' '.join(case_lines[0])} end")
+        always += ["    endcase", "end"]
+        m.mark(cnt, cw - 1, 0)
+    seq = ["always @(posedge clk) begin", "    if (rst) begin", "        busy <= 1'b0;", "        out_valid <= 1'b0;"]
+    if R > 1:
+        seq.append(f"        cnt <= {literal(0, cw)};")
+    seq += ["    end else begin", "        if (accept) busy <= 1'b1;", "        else if (finish) busy <= 1'b0;"]
+    if R > 1:
+        seq += [
+            f"        if (accept) cnt <= {literal(0, cw)};",
+            f"        else if (advance) cnt <= {m.ref(cnt)} + {literal(1, cw)};",
+        ]
+    seq += [
+        "        if (finish) out_valid <= 1'b1;",
+        f"        else if ({m.bit(ports['m_ready'], 0)}) out_valid <= 1'b0;",
+        "    end",
+        f"    if (accept) x_reg <= {m.ref(ports['s_data'])};",
+    ]
+    if accs:
+        seq.append("    if (advance) begin")
+        seq += [f"        {acc.name} <= {m.ref(t, acc.width)};" for acc, t in zip(accs, totals)]
+        seq.append("    end")
+    seq.append("    if (finish) begin")
+    seq += [f"        {r.name} <= {m.ref(y, r.width)};" for r, y in zip(y_regs, ys)]
+    seq += ["    end", "end"]
+    for r in (busy, out_valid, accept, finish):
+        m.mark(r, 0, 0)
+    if advance is not None:
+        m.mark(advance, 0, 0)
+    return m.text(CLK_RST, always + seq)

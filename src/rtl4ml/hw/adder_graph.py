@@ -1,0 +1,256 @@
+"""Constant-matrix multiplication as an adder graph: ``y = x @ W`` with shifts and adds.
+
+An :class:`AdderGraph` has ``n_in`` inputs (values 0..n_in-1) and adder nodes (value
+``n_in + k`` is node ``k``); each node adds two scaled references, each output is one
+scaled reference (or zero). Shifts may be negative: intermediate values may carry
+fraction bits; the emitter tracks every value's exact integer range and exponent.
+
+Two builders: canonical signed digits per weight with balanced adder trees (always
+available), and, when the optional ``da4ml`` package is installed, its CMVM solver, which
+shares common subexpressions across the whole matrix. Either graph is checked against
+the matrix exactly (:meth:`AdderGraph.coefficients`) before it is used.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+# adder levels da4ml may add above the least depth in exchange for fewer adders
+DA4ML_DELAY_CONSTRAINT = 2
+
+
+@dataclass(frozen=True)
+class Ref:
+    """``±(value[idx] * 2**shift)``."""
+
+    idx: int
+    shift: int = 0
+    neg: bool = False
+
+    def scaled(self, shift: int, neg: bool) -> Ref:
+        return Ref(self.idx, self.shift + shift, self.neg ^ neg)
+
+
+@dataclass(frozen=True)
+class AddNode:
+    a: Ref
+    b: Ref
+
+
+@dataclass(frozen=True, eq=False)
+class AdderGraph:
+    n_in: int
+    nodes: tuple[AddNode, ...]
+    outputs: tuple[Ref | None, ...]
+    source: str  # "csd" or "da4ml"
+
+    @property
+    def adders(self) -> int:
+        return len(self.nodes)
+
+    @cached_property
+    def depths(self) -> tuple[int, ...]:
+        """Adder levels from the inputs to each value (inputs: 0)."""
+        d = [0] * self.n_in
+        for node in self.nodes:
+            d.append(max(d[node.a.idx], d[node.b.idx]) + 1)
+        return tuple(d)
+
+    def output_depth(self, j: int) -> int:
+        ref = self.outputs[j]
+        return 0 if ref is None else self.depths[ref.idx]
+
+    def coefficients(self) -> list[tuple[list[int], int]]:
+        """Per value: (integer coefficients over the inputs, exponent e) with
+        ``value = Σ c_i x_i * 2**e`` exactly; ``c`` is reduced (not all even unless 0)."""
+        vals: list[tuple[list[int], int]] = [([int(i == k) for i in range(self.n_in)], 0) for k in range(self.n_in)]
+
+        def term(ref: Ref):
+            c, e = vals[ref.idx]
+            return [-v for v in c] if ref.neg else c, e + ref.shift
+
+        for node in self.nodes:
+            (ca, ea), (cb, eb) = term(node.a), term(node.b)
+            e = min(ea, eb)
+            c = [(u << (ea - e)) + (v << (eb - e)) for u, v in zip(ca, cb)]
+            vals.append(_reduce(c, e))
+        return vals
+
+    def check(self, weight: np.ndarray) -> None:
+        """Raise AssertionError unless the graph computes ``x @ weight`` exactly."""
+        vals = self.coefficients()
+        for j, ref in enumerate(self.outputs):
+            col = [int(v) for v in weight[:, j]]
+            if ref is None:
+                assert not any(col), f"output {j}: zero in the graph, nonzero weights"
+                continue
+            c, e = vals[ref.idx]
+            e += ref.shift
+            c = [-v for v in c] if ref.neg else c
+            got = [v << e if e >= 0 else (v >> -e if v % (1 << -e) == 0 else None) for v in c]
+            assert got == col, f"output {j}: the adder graph does not compute the weight column"
+
+
+def _reduce(c: list[int], e: int) -> tuple[list[int], int]:
+    if not any(c):
+        return c, 0
+    while all(v % 2 == 0 for v in c):
+        c = [v >> 1 for v in c]
+        e += 1
+    return c, e
+
+
+def csd_digits(value: int) -> list[tuple[int, bool]]:
+    """Canonical signed digits of an integer: [(shift, negative)], no two adjacent."""
+    digits = []
+    k = 0
+    v = int(value)
+    while v:
+        if v & 1:
+            d = 2 - (v & 3)  # +1 or -1
+            digits.append((k, d < 0))
+            v -= d
+        v >>= 1
+        k += 1
+    return digits
+
+
+def combine_tree(items: list[tuple[int, object]], combine) -> tuple[int, object]:
+    """Sum ``items`` ((depth, payload) pairs) with a tree of two-input adders of least
+    depth: always add the two shallowest. ``combine(a, b, depth)`` builds the sum of two
+    payloads at ``depth``. Returns (depth, payload) of the total. Deterministic."""
+    heap = [(d, i, p) for i, (d, p) in enumerate(items)]
+    heapq.heapify(heap)
+    count = len(heap)
+    while len(heap) > 1:
+        da, _, a = heapq.heappop(heap)
+        db, _, b = heapq.heappop(heap)
+        d = max(da, db) + 1
+        heapq.heappush(heap, (d, count, combine(a, b, d)))
+        count += 1
+    d, _, p = heap[0]
+    return d, p
+
+
+def tree_depth(depths: list[int]) -> int:
+    """Depth of :func:`combine_tree` over items of these depths (0 for none)."""
+    if not depths:
+        return 0
+    return combine_tree([(d, None) for d in depths], lambda a, b, d: None)[0]
+
+
+def csd_graph(weight: np.ndarray) -> AdderGraph:
+    """Every weight in canonical signed digits, each column a least-depth adder tree."""
+    n_in, n_out = weight.shape
+    nodes: list[AddNode] = []
+    outputs: list[Ref | None] = []
+    for j in range(n_out):
+        terms = [(0, Ref(i, k, neg)) for i in range(n_in) for k, neg in csd_digits(int(weight[i, j]))]
+        if not terms:
+            outputs.append(None)
+            continue
+
+        def add(a: Ref, b: Ref, depth: int) -> Ref:
+            if a.neg and not b.neg:
+                a, b = b, a
+            nodes.append(AddNode(a, b))
+            return Ref(n_in + len(nodes) - 1)
+
+        outputs.append(combine_tree(terms, add)[1])
+    return AdderGraph(n_in, tuple(nodes), tuple(outputs), "csd")
+
+
+def da4ml_graph(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
+    """da4ml's CMVM solution for ``weight`` (integers), or None when da4ml is not
+    installed or its solution uses operations other than shifts and adds."""
+    try:
+        from da4ml.cmvm import solve
+    except ImportError:
+        return None
+    if weight.size == 0 or np.abs(weight).max() >= 2**23:
+        return None
+    n_in = weight.shape[0]
+    try:
+        pipe = solve(
+            np.ascontiguousarray(weight, dtype=np.float32),
+            qintervals=[(float(x_lo), float(x_hi), 1.0)] * n_in,
+            hard_dc=DA4ML_DELAY_CONSTRAINT,
+        )
+    except Exception:  # noqa: BLE001 - an optional optimizer: fall back to CSD
+        return None
+    nodes: list[AddNode] = []
+    current: list[Ref | None] = [Ref(i) for i in range(n_in)]  # refs to this stage's inputs
+    for stage in pipe.solutions:
+        local: list[Ref | None] = []  # op index -> ref in the flattened graph
+        for op in stage.ops:
+            if op.opcode == -1:
+                src = current[op.id0]
+                local.append(None if src is None else src.scaled(int(stage.inp_shifts[op.id0]), False))
+            elif op.opcode in (0, 1):
+                a, b = local[op.id0], local[op.id1]
+                b = None if b is None else b.scaled(int(op.data), op.opcode == 1)
+                if a is None or b is None:
+                    local.append(a if b is None else b)
+                    continue
+                if a.neg and not b.neg:
+                    a, b = b, a
+                nodes.append(AddNode(a, b))
+                local.append(Ref(n_in + len(nodes) - 1))
+            else:
+                return None
+        current = [
+            None if idx < 0 or local[idx] is None else local[idx].scaled(int(sh), bool(neg))
+            for idx, sh, neg in zip(stage.out_idxs, stage.out_shifts, stage.out_negs)
+        ]
+    graph = AdderGraph(n_in, tuple(nodes), tuple(current), "da4ml")
+    return _prune(graph)
+
+
+def _prune(graph: AdderGraph) -> AdderGraph:
+    """Drop nodes no output depends on; renumber."""
+    live = set()
+    stack = [r.idx for r in graph.outputs if r is not None]
+    while stack:
+        v = stack.pop()
+        if v in live or v < graph.n_in:
+            continue
+        live.add(v)
+        node = graph.nodes[v - graph.n_in]
+        stack += [node.a.idx, node.b.idx]
+    remap = {i: i for i in range(graph.n_in)}
+    nodes = []
+    for k, node in enumerate(graph.nodes):
+        v = graph.n_in + k
+        if v in live:
+            remap[v] = graph.n_in + len(nodes)
+            nodes.append(AddNode(_re(node.a, remap), _re(node.b, remap)))
+    outputs = tuple(None if r is None else _re(r, remap) for r in graph.outputs)
+    return AdderGraph(graph.n_in, tuple(nodes), outputs, graph.source)
+
+
+def _re(ref: Ref, remap: dict[int, int]) -> Ref:
+    return Ref(remap[ref.idx], ref.shift, ref.neg)
+
+
+def build_adder_graph(weight: np.ndarray, x_lo: int, x_hi: int, optimizer: str = "auto") -> AdderGraph:
+    """The adder graph for ``x @ weight`` (integer weights, inputs in [x_lo, x_hi]).
+
+    ``optimizer``: "csd" (canonical signed digits), "da4ml" (its CMVM solver; an error
+    when not installed) or "auto" (da4ml when installed and cheaper, else CSD).
+    """
+    weight = np.asarray(weight, dtype=np.int64)
+    csd = csd_graph(weight)
+    csd.check(weight)
+    if optimizer == "csd":
+        return csd
+    da = da4ml_graph(weight, x_lo, x_hi)
+    if da is None:
+        if optimizer == "da4ml":
+            raise RuntimeError("the da4ml optimizer was asked for but is not installed (pip install da4ml)")
+        return csd
+    da.check(weight)
+    return da if da.adders <= csd.adders or optimizer == "da4ml" else csd

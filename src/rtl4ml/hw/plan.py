@@ -1,0 +1,205 @@
+"""Mapping a converted design onto hardware engines: :func:`plan`."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from ..config import Strategy
+from ..errors import ConfigError, UnsupportedError
+from ..fixed import Overflow
+from ..ir import ActivationKind, Node
+from ..ir import ops as O
+from .adder_graph import AdderGraph, build_adder_graph, tree_depth
+from .cycles import (
+    DEFAULT_ADDER_LEVELS,
+    ROUND_LEVELS,
+    activation_levels,
+    constant_product_depth,
+    multiply_depth,
+    stages,
+)
+from .linear import LinearArith, folded_rounding, linear_arith
+from .records import DenseImpl, HwPlan, Impl, PointwiseImpl, Stream, WireImpl
+
+POINTWISE_ACTIVATIONS = (
+    ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.LEAKY_RELU, ActivationKind.CLIP,
+    ActivationKind.HARD_SIGMOID, ActivationKind.TANH, ActivationKind.SIGMOID,
+)
+MOVES_DATA = (O.Flatten, O.Reshape, O.Dropout, O.Identity)
+
+
+def _setting(design, node: Node, key: str, override, default):
+    """A hardware setting: the layer's config, the model's, ``override``, ``default``."""
+    layer, _ = design.config.layer(node.name, node.aliases)
+    for v in (getattr(layer, key, None), getattr(design.config.model, key, None), override):
+        if v is not None:
+            return v
+    return default
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _folding(design, node: Node, n_mult: int) -> tuple[Strategy, int]:
+    layer, _ = design.config.layer(node.name, node.aliases)
+    reuse = layer.reuse_factor or design.config.model.reuse_factor or 1
+    strategy = layer.strategy or design.config.model.strategy
+    where = f"layer '{node.name}' ({node.op.label})"
+    if strategy is None:
+        strategy = Strategy.RESOURCE if reuse > 1 else Strategy.LATENCY
+    if strategy is Strategy.LATENCY and reuse != 1:
+        raise ConfigError(
+            f"{where}: strategy 'latency' is fully parallel and takes reuse_factor 1, got {reuse}; "
+            f"use strategy 'resource' to fold it over {reuse} cycles, or reuse_factor 1"
+        )
+    if n_mult % reuse:
+        valid = ", ".join(map(str, _divisors(n_mult)))
+        raise ConfigError(
+            f"{where}: reuse_factor {reuse} does not divide its {n_mult} multiplications; valid reuse factors: {valid}"
+        )
+    return strategy, reuse
+
+
+@lru_cache(maxsize=64)
+def _graph_cached(key: bytes, shape: tuple[int, int], x_lo: int, x_hi: int, optimizer: str) -> AdderGraph:
+    weight = np.frombuffer(key, dtype=np.int64).reshape(shape)
+    return build_adder_graph(weight, x_lo, x_hi, optimizer)
+
+
+def adder_graph_for(arith: LinearArith, optimizer: str = "auto") -> AdderGraph:
+    w = np.ascontiguousarray(arith.weight, dtype=np.int64)
+    return _graph_cached(w.tobytes(), w.shape, arith.x_type.raw_min, arith.x_type.raw_max, optimizer)
+
+
+def post_sum_levels(arith: LinearArith) -> int:
+    """Levels after the accumulator sum: its overflow (when not exact), the fused
+    producer's own conversion, then the activation and the result conversion."""
+    p = arith.precision
+    levels = activation_levels(arith.activation)
+    if not arith.exact and p.accumulator.overflow is not Overflow.WRAP:
+        levels += ROUND_LEVELS
+    if p.pre_activation is not None:
+        levels += ROUND_LEVELS
+    return levels
+
+
+def dense_levels(arith: LinearArith, graph: AdderGraph | None, use_dsp: bool, adder_levels: int) -> int:
+    """Adder levels from the input to the deepest output of a fully parallel Dense."""
+    deepest = 0
+    biases, _ = folded_rounding(arith)
+    for j in range(arith.n_out):
+        rows = [i for i in range(arith.n_in) if arith.weight[i, j]]
+        bias = [0] if biases[j] else []
+        if not rows:
+            continue  # a constant output
+        if arith.product_shift >= 0 and not use_dsp:
+            ref = graph.outputs[j]
+            d = graph.depths[ref.idx] + (1 if (biases[j] or ref.neg) else 0)
+        else:
+            if use_dsp:
+                per = [multiply_depth(adder_levels)] * len(rows)
+            else:
+                per = [constant_product_depth(int(arith.weight[i, j])) for i in rows]
+            if arith.product_shift < 0:
+                per = [d + ROUND_LEVELS for d in per]
+            d = tree_depth(per + bias)
+        deepest = max(deepest, d + post_sum_levels(arith))
+    return deepest
+
+
+def _dense(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer) -> DenseImpl:
+    arith = linear_arith(node, x.type)
+    out = Stream(arith.n_out, node.precision.result)
+    if isinstance(node.op, O.BatchNorm):
+        strategy, reuse = Strategy.LATENCY, 1  # element-wise: always fully parallel
+    else:
+        strategy, reuse = _folding(design, node, arith.n_in * arith.n_out)
+    dsp = bool(_setting(design, node, "use_dsp", use_dsp, False))
+    levels_per_stage = _setting(design, node, "adder_levels", adder_levels, DEFAULT_ADDER_LEVELS)
+    if not isinstance(levels_per_stage, int) or levels_per_stage < 1:
+        raise ConfigError(f"layer '{node.name}': adder_levels must be an integer >= 1, got {levels_per_stage!r}")
+    if strategy is Strategy.RESOURCE:
+        mult = arith.n_in * arith.n_out // reuse
+        return DenseImpl(node.name, strategy, reuse, True, levels_per_stage, 0, reuse + 1, reuse, mult, 0, None,
+                         arith, x, out)
+    graph = None
+    if arith.product_shift >= 0 and not dsp:
+        graph = adder_graph_for(arith, optimizer)
+    levels = dense_levels(arith, graph, dsp, levels_per_stage)
+    mult = int(np.count_nonzero(arith.weight)) if dsp else 0
+    return DenseImpl(node.name, strategy, 1, dsp, levels_per_stage, levels, stages(levels, levels_per_stage), 1,
+                     mult, graph.adders if graph else 0, graph, arith, x, out)
+
+
+def _pointwise(design, node: Node, x: Stream, adder_levels) -> PointwiseImpl:
+    act = node.op if isinstance(node.op, O.Activation) else None
+    if act is not None and act.kind not in POINTWISE_ACTIVATIONS:
+        raise UnsupportedError(
+            f"layer '{node.name}': the Verilog backend does not implement {act.kind.value} yet; "
+            f"supported activations: {', '.join(k.value for k in POINTWISE_ACTIVATIONS)}"
+        )
+    levels_per_stage = _setting(design, node, "adder_levels", adder_levels, DEFAULT_ADDER_LEVELS)
+    levels = activation_levels(act)
+    out = Stream(x.elements, node.precision.result)
+    return PointwiseImpl(node.name, act, node.precision.param, node.precision.table, levels_per_stage, levels,
+                         stages(levels, levels_per_stage), 1, x, out)
+
+
+def _chain(graph) -> list[Node]:
+    nodes = list(graph.nodes)
+    if len(graph.inputs) != 1 or not isinstance(nodes[0].op, O.Input):
+        raise UnsupportedError(f"the Verilog backend takes one network input, got {list(graph.inputs)}")
+    for prev, node in itertools.pairwise(nodes):
+        if node.inputs != (prev.name,):
+            raise UnsupportedError(
+                f"layer '{node.name}': the Verilog backend supports sequential networks only "
+                f"(each layer reading the one before); it reads {list(node.inputs)}"
+            )
+    if graph.outputs != (nodes[-1].name,):
+        raise UnsupportedError(f"the Verilog backend takes one network output, the last layer; got {list(graph.outputs)}")
+    return nodes
+
+
+def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None, optimizer: str = "auto") -> HwPlan:
+    """The hardware implementation of every node of ``design`` (a converted
+    :class:`rtl4ml.api.Design`), in stream order, with exact cycle figures.
+
+    Folding comes from the config (``strategy``, ``reuse_factor`` per layer or for the
+    model; a reuse factor above 1 without a strategy means ``resource``). ``use_dsp``
+    (multipliers instead of shift-and-add constant products) and ``adder_levels`` (adder
+    levels per register stage, default 2) are read from the layer's or the model's
+    config when it has them, else from these arguments. ``optimizer`` picks the adder
+    graph builder: "auto", "csd" or "da4ml". Raises ConfigError for invalid folding and
+    UnsupportedError for layers the Verilog backend does not implement.
+    """
+    graph = design.graph
+    nodes = _chain(graph)
+    first = nodes[0]
+    stream = Stream(math.prod(graph.shapes[first.name]), first.precision.result)
+    engines: list[Impl] = []
+    for node in nodes[1:]:
+        op = node.op
+        if isinstance(op, (O.Dense, O.BatchNorm)):
+            impl = _dense(design, node, stream, use_dsp, adder_levels, optimizer)
+        elif isinstance(op, O.Activation):
+            impl = _pointwise(design, node, stream, adder_levels)
+        elif isinstance(op, MOVES_DATA):
+            if node.precision.result == stream.type:
+                impl = WireImpl(node.name, stream, stream)
+            else:
+                impl = _pointwise(design, node, stream, adder_levels)
+        else:
+            raise UnsupportedError(
+                f"layer '{node.name}' ({op.label}): the Verilog backend does not implement it yet; "
+                "supported: Dense, BatchNorm, Activation (relu, leaky_relu, clip, hard_sigmoid, tanh, sigmoid, linear), "
+                "Flatten, Reshape, Dropout, Identity"
+            )
+        engines.append(impl)
+        stream = impl.output
+    return HwPlan(graph.name, tuple(engines), Stream(math.prod(graph.shapes[first.name]), first.precision.result),
+                  stream)

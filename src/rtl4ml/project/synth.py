@@ -1,0 +1,40 @@
+"""Synthesis of a build folder with Yosys (and optionally nextpnr-ecp5 for Fmax)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelLoadError
+from ..tools import SynthResult, place_and_route, synthesize
+
+
+@dataclass(frozen=True)
+class SynthReport:
+    synth: SynthResult
+    fmax_mhz: float | None = None
+
+    def as_dict(self) -> dict:
+        d = dict(self.synth.as_dict())
+        if self.fmax_mhz is not None:
+            d["fmax_mhz"] = self.fmax_mhz
+        return d
+
+
+def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool = False) -> SynthReport:
+    """Yosys ``synth_<target>`` on the folder's RTL; with ``pnr`` (ECP5 only) also
+    nextpnr-ecp5 place and route for the maximum clock frequency."""
+    folder = Path(folder)
+    try:
+        top = json.loads((folder / "design.json").read_text())["top"]
+    except (OSError, ValueError, KeyError):
+        raise ModelLoadError(f"'{folder}' is not an rtl4ml build folder (no readable design.json)") from None
+    rtl = folder / "rtl"
+    result = synthesize(rtl, top, target, dsp=dsp)
+    fmax = None
+    if pnr:
+        if target != "ecp5":
+            raise ValueError(f"place and route is available for --target ecp5, not {target}")
+        fmax = place_and_route(rtl, top, dsp=dsp).fmax_mhz
+    return SynthReport(result, fmax)

@@ -1,0 +1,376 @@
+"""The Verilog backend: file tree, names, hardware plan, requantization logic, and whole
+networks simulated bit-exact against the emulator (with and without stalls)."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rtl4ml
+from rtl4ml.backends.verilog import FileTree, Namer, emit, sanitize, top_name
+from rtl4ml.backends.verilog.names import KEYWORDS
+from rtl4ml.backends.verilog.netlist import Module
+from rtl4ml.backends.verilog.requant import requantize
+from rtl4ml.config import Strategy
+from rtl4ml.emulate import run_fixed
+from rtl4ml.errors import ConfigError, UnsupportedError
+from rtl4ml.fixed import FixedType, Overflow, Rounding
+from rtl4ml.hw import (
+    DenseImpl,
+    PointwiseImpl,
+    WireImpl,
+    build_adder_graph,
+    csd_digits,
+    plan,
+)
+from rtl4ml.hw.adder_graph import csd_graph, da4ml_graph
+from rtl4ml.ir import (
+    Activation,
+    ActivationKind,
+    BatchNorm,
+    Dense,
+    Flatten,
+    Graph,
+    Input,
+    Node,
+    Softmax,
+)
+
+K = ActivationKind
+HAVE_VERILATOR = shutil.which("verilator") is not None
+HAVE_ICARUS = shutil.which("iverilog") is not None and shutil.which("vvp") is not None
+needs_verilator = pytest.mark.skipif(not HAVE_VERILATOR, reason="verilator not installed (apt-get install verilator)")
+
+
+def chain(*ops, shape=(6,), names=None, name="mlp") -> Graph:
+    nodes = [Node("x", Input(shape))]
+    for i, op in enumerate(ops):
+        nodes.append(Node(names[i] if names else f"n{i}", op, (nodes[-1].name,)))
+    return Graph(nodes, [nodes[-1].name], name=name)
+
+
+def dense(rng, n_in, n_out, act=None, scale=0.8):
+    return Dense(rng.normal(0, scale, (n_in, n_out)), rng.normal(0, 0.5, n_out), act)
+
+
+def lint_tree(tree: FileTree, top: str, tmp_path: Path) -> list[str]:
+    out = tree.write(tmp_path / "lint")
+    files = [str(out / p) for p in tree.paths("rtl")]
+    proc = subprocess.run(
+        ["verilator", "--lint-only", "-Wall", "--top-module", top, *files],
+        capture_output=True, text=True, cwd=out / "rtl", check=False,
+    )
+    return [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.startswith("%")]
+
+
+# ---- FileTree ------------------------------------------------------------------------
+def test_file_tree_is_sorted_and_compares_by_content():
+    a = FileTree({"rtl/b.v": "b", "rtl/a.v": b"a", "README.md": "r"})
+    b = FileTree({"README.md": "r", "rtl/a.v": "a", "rtl/b.v": "b"})
+    assert a == b and a.paths() == ["README.md", "rtl/a.v", "rtl/b.v"]
+    assert a.paths("rtl") == ["rtl/a.v", "rtl/b.v"] and a.text("rtl/a.v") == "a"
+    for bad in ["/abs.v", "../up.v", "a/./b", "a\\b", ""]:
+        with pytest.raises(ValueError):
+            a[bad] = "x"
+    with pytest.raises(ValueError):
+        a["rtl"] = "a file where a folder is"
+
+
+def test_file_tree_write_is_atomic(tmp_path, monkeypatch):
+    tree = FileTree({"rtl/a.v": "module a; endmodule\n", "tb/input.hex": "00\n"})
+    out = tree.write(tmp_path / "out")
+    assert (out / "rtl" / "a.v").read_text() == "module a; endmodule\n"
+    with pytest.raises(FileExistsError):
+        tree.write(tmp_path / "out")
+    # a failure halfway leaves neither a partial new folder nor a damaged old one
+    original = Path.write_bytes
+
+    def failing(self, data):
+        if self.name == "b.v":
+            raise OSError("disk full")
+        return original(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing)
+    bigger = FileTree({"rtl/a.v": "new\n", "rtl/b.v": "new\n", "rtl/c.v": "new\n"})
+    with pytest.raises(OSError):
+        bigger.write(tmp_path / "fresh")
+    with pytest.raises(OSError):
+        bigger.write(tmp_path / "out", overwrite=True)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "rtl" / "a.v").read_text() == "module a; endmodule\n"
+    bigger.write(tmp_path / "out", overwrite=True)
+    assert sorted(p.name for p in (out / "rtl").iterdir()) == ["a.v", "b.v", "c.v"]
+    assert not (out / "tb").exists()
+
+
+# ---- names ---------------------------------------------------------------------------
+@pytest.mark.parametrize("raw,expected", [
+    ("dense 1", "dense_1"), ("block.0/fc", "block_0_fc"), ("1st", "n_1st"), ("module", "module_"),
+    ("wire", "wire_"), ("logic", "logic_"), ("__", "n"), ("Dense", "Dense"), ("a-b+c", "a_b_c"),
+])
+def test_sanitize_gives_valid_identifiers(raw, expected):
+    assert sanitize(raw) == expected
+
+
+def test_namer_makes_names_unique_and_never_keywords():
+    namer = Namer(["top"])
+    got = [namer.take(n) for n in ["a b", "a.b", "a_b", "TOP", "reg", "1", "1"]]
+    assert got == ["a_b", "a_b_2", "a_b_3", "TOP_2", "reg_", "n_1", "n_1_2"]
+    assert not any(g.lower() in KEYWORDS for g in got)
+
+
+# ---- adder graphs --------------------------------------------------------------------
+@pytest.mark.parametrize("value", [0, 1, -1, 3, 7, -7, 11, 93, -128, 127, 2**20 + 5])
+def test_csd_digits_sum_to_the_value_and_never_touch(value):
+    digits = csd_digits(value)
+    assert sum((-1 if neg else 1) << k for k, neg in digits) == value
+    shifts = [k for k, _ in digits]
+    assert all(b - a >= 2 for a, b in itertools.pairwise(shifts))
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (7, 3), (1, 4), (5, 1)])
+def test_adder_graphs_compute_the_matrix(shape):
+    rng = np.random.default_rng(sum(shape))
+    w = rng.integers(-128, 128, shape)
+    w[0, 0] = 0
+    w[:, -1] = 0  # an all-zero column
+    csd = csd_graph(w)
+    csd.check(w)
+    best = build_adder_graph(w, -128, 127)
+    best.check(w)
+    assert best.adders <= csd.adders
+    da = da4ml_graph(w, -128, 127)
+    if da is not None:  # optional optimizer: shares subexpressions
+        da.check(w)
+        if shape == (16, 16):
+            assert da.adders < 0.7 * csd.adders
+
+
+# ---- plan ----------------------------------------------------------------------------
+def test_plan_cycle_model_and_folding():
+    rng = np.random.default_rng(1)
+    g = chain(dense(rng, 6, 8, Activation(K.RELU)), dense(rng, 8, 4), Activation(K.LEAKY_RELU, alpha=0.2),
+              names=["fc1", "fc2", "act"])
+    cfg = {"model": {"weight": "fixed<8,3>"}, "layers": {"fc2": {"reuse_factor": 8}}, "passes": {"fuse_activations": False}}
+    d = rtl4ml.convert(g, cfg)
+    hp = plan(d)
+    fc1, fc2, act = hp.engines
+    assert isinstance(fc1, DenseImpl) and fc1.strategy is Strategy.LATENCY and fc1.interval == 1
+    assert fc1.latency == (fc1.levels - 1) // fc1.adder_levels + 1 and fc1.adders > 0
+    assert isinstance(fc2, DenseImpl) and fc2.strategy is Strategy.RESOURCE
+    assert (fc2.reuse_factor, fc2.multipliers, fc2.interval, fc2.latency) == (8, 4, 8, 9)
+    assert isinstance(act, PointwiseImpl) and act.latency == 1
+    assert hp.latency == fc1.latency + 9 + 1 and hp.interval == 8
+    assert hp.input.bits == 6 * 16 and hp.output.bits == 4 * 16
+    deeper = plan(d, adder_levels=1)
+    assert deeper["fc1"].latency > fc1.latency and deeper["fc1"].levels == fc1.levels
+
+
+def test_plan_rejects_folding_that_makes_no_sense():
+    rng = np.random.default_rng(2)
+    g = chain(dense(rng, 6, 4), names=["fc"])
+    with pytest.raises(ConfigError, match=r"layer 'fc'.*latency.*reuse_factor 1.*resource"):
+        plan(rtl4ml.convert(g, {"layers": {"fc": {"strategy": "latency", "reuse_factor": 4}}}))
+    with pytest.raises(ConfigError, match=r"layer 'fc'.*reuse_factor 5.*24 multiplications.*1, 2, 3, 4, 6, 8, 12, 24"):
+        plan(rtl4ml.convert(g, {"layers": {"fc": {"reuse_factor": 5}}}))
+    ok = plan(rtl4ml.convert(g, {"layers": {"fc": {"strategy": "resource"}}}))
+    assert ok["fc"].strategy is Strategy.RESOURCE and ok["fc"].interval == 1 and ok["fc"].latency == 2
+    with pytest.raises(UnsupportedError, match=r"layer 'sm'.*Softmax"):
+        plan(rtl4ml.convert(chain(dense(rng, 6, 4), Softmax(), names=["fc", "sm"])))
+
+
+@pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
+def test_emit_is_deterministic_and_names_are_sanitized():
+    rng = np.random.default_rng(3)
+    g = chain(Flatten(), dense(rng, 6, 5, Activation(K.RELU)), dense(rng, 5, 3), shape=(2, 3),
+              names=["flat", "1st layer.dense/a", "module"], name="my model")
+    d = rtl4ml.convert(g, {"model": {"weight": "fixed<8,2>"}})
+    a, b = emit(d), emit(rtl4ml.convert(g, {"model": {"weight": "fixed<8,2>"}}))
+    assert a == b
+    assert top_name(d) == "my_model"
+    assert a.paths() == ["rtl/my_model.v", "rtl/my_model_1st_layer_dense_a.v", "rtl/my_model_module.v"]
+    assert isinstance(plan(d)["flat"], WireImpl)
+
+
+# ---- requantization in simulation ----------------------------------------------------
+REQUANT_CASES = [  # (source width, frac bits, signed, target width, int bits, signed)
+    (12, 6, True, 8, 3, True),  # right shift by 1
+    (12, 6, True, 6, 2, False),  # to unsigned
+    (10, 2, False, 8, 8, True),  # unsigned source
+    (8, 2, True, 12, 6, True),  # left shift by 4
+    (8, 0, True, 6, 8, True),  # negative fraction bits
+    (6, 0, True, 4, 12, True),  # shift beyond the source width
+    (9, 5, True, 9, 4, True),  # no shift: overflow alone
+    (16, 8, True, 5, 1, True),  # large shift, heavy saturation
+    (5, 1, False, 3, 0, False),
+    (7, 3, False, 9, 9, False),  # unsigned to unsigned, shift past the width
+]
+MODES = list(itertools.product(Rounding, Overflow))
+
+
+def _requant_modules() -> list[str]:
+    texts = []
+    for ci, (ws, fs, ss, wt, it, st) in enumerate(REQUANT_CASES):
+        m = Module(f"rq{ci}")
+        lo, hi = (-(1 << ws - 1), (1 << ws - 1) - 1) if ss else (0, (1 << ws) - 1)
+        x = m.port("input", "x", ws, lo, hi)
+        ys = [requantize(m, x, fs, FixedType(wt, it, st, r, o), f"{r.name}_{o.name}") for r, o in MODES]
+        y = m.port("output", "y", wt * len(ys))
+        m.drive(y, "{" + ", ".join(m.ref(v) for v in reversed(ys)) + "}")
+        texts.append(m.text())
+    return texts
+
+
+@pytest.mark.sim
+@pytest.mark.skipif(not (HAVE_ICARUS and HAVE_VERILATOR), reason="needs iverilog and verilator")
+def test_requantization_logic_equals_from_raw_for_every_mode(tmp_path):
+    texts = _requant_modules()
+    files = []
+    for ci, text in enumerate(texts):
+        f = tmp_path / f"rq{ci}.v"
+        f.write_text(text)
+        files.append(str(f))
+        lint = subprocess.run(["verilator", "--lint-only", "-Wall", str(f)], capture_output=True, text=True, check=False)
+        assert lint.returncode == 0, lint.stderr
+    rng = np.random.default_rng(0)
+    xs = list(range(4096)) + [int(v) for v in rng.integers(0, 2**62, 1500, dtype=np.int64)]
+    (tmp_path / "in.hex").write_text("".join(f"{v:016x}\n" for v in xs))
+    tb = ["module tb;", f"reg [63:0] mem [0:{len(xs) - 1}];", "reg [63:0] x;", "integer i;"]
+    for ci, case in enumerate(REQUANT_CASES):
+        tb.append(f"wire [{case[3] * len(MODES) - 1}:0] y{ci}; rq{ci} u{ci} (.x(x[{case[0] - 1}:0]), .y(y{ci}));")
+    fmt = " ".join(["%h"] * len(REQUANT_CASES))
+    outs = ", ".join(f"y{ci}" for ci in range(len(REQUANT_CASES)))
+    tb += [
+        "initial begin",
+        '    $readmemh("in.hex", mem);',
+        f"    for (i = 0; i < {len(xs)}; i = i + 1) begin x = mem[i]; #1; $display(\"{fmt}\", {outs}); end",
+        "    $finish;",
+        "end",
+        "endmodule",
+    ]
+    (tmp_path / "tb.v").write_text("\n".join(tb) + "\n")
+    subprocess.run(["iverilog", "-o", "sim", "tb.v", *files], check=True, cwd=tmp_path)
+    out = subprocess.run(["vvp", "-n", "sim"], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    lines = [ln.split() for ln in out.splitlines() if ln and ln[0] in "0123456789abcdefx"][: len(xs)]
+    assert len(lines) == len(xs)
+    for ci, (ws, fs, ss, wt, it, st) in enumerate(REQUANT_CASES):
+        raw = np.array([v & ((1 << ws) - 1) for v in xs], dtype=np.int64)
+        if ss:
+            raw = np.where(raw >= 1 << (ws - 1), raw - (1 << ws), raw)
+        words = [int(ln[ci], 16) for ln in lines]
+        for k, (r, o) in enumerate(MODES):
+            t = FixedType(wt, it, st, r, o)
+            expected = t.from_raw(raw, fs).astype(np.int64)
+            got = np.array([(w >> (k * wt)) & ((1 << wt) - 1) for w in words], dtype=np.int64)
+            if st:
+                got = np.where(got >= 1 << (wt - 1), got - (1 << wt), got)
+            bad = np.nonzero(got != expected)[0]
+            assert not bad.size, f"{(ws, fs, ss)} -> {t}: raw {raw[bad[0]]} gave {got[bad[0]]}, expected {expected[bad[0]]}"
+
+
+# ---- whole networks in simulation ----------------------------------------------------
+def _random_case(seed: int):
+    """A random small MLP and config: shapes 2..16, several precisions and activations."""
+    rng = np.random.default_rng(seed)
+    acts = [None, Activation(K.RELU), Activation(K.LEAKY_RELU, alpha=0.1), Activation.relu6(),
+            Activation(K.HARD_SIGMOID, alpha=0.2, beta=0.5), Activation.hard_tanh()]
+    results = ["fixed<16,6>", "fixed<10,3,TRN,WRAP>", "fixed<12,2,RND_CONV,SAT_SYM>", "ufixed<8,2,RND_ZERO,SAT>",
+               "fixed<9,4,RND_INF,SAT_ZERO>", "ap_fixed<14,5>"]
+    sizes = [int(v) for v in rng.integers(2, 17, int(rng.integers(2, 4)) + 1)]
+    ops, layers = [], {}
+    for k in range(len(sizes) - 1):
+        act = acts[int(rng.integers(len(acts)))]
+        ops.append(dense(rng, sizes[k], sizes[k + 1], act))
+        n = sizes[k] * sizes[k + 1]
+        cfg = {"result": results[int(rng.integers(len(results)))]}
+        if rng.random() < 0.4:
+            divisors = [r for r in range(2, n + 1) if n % r == 0 and r <= 24]
+            if divisors:
+                cfg["reuse_factor"] = int(rng.choice(divisors))
+        layers[f"n{k}"] = cfg
+    weight = ["fixed<8,2>", "fixed<6,1,RND,SAT>", "fixed<10,3>"][seed % 3]
+    graph = chain(*ops, shape=(sizes[0],))
+    return graph, {"model": {"weight": weight, "input": "fixed<10,4>"}, "layers": layers}
+
+
+def _sim_cases():
+    rng = np.random.default_rng(11)
+    # odd seeds: canonical signed digits only, even: the best adder graph available
+    cases = [pytest.param(*_random_case(s), {"optimizer": "csd"} if s % 2 else {}, id=f"random{s}") for s in range(4)]
+    g = chain(dense(rng, 6, 5), Activation(K.RELU), dense(rng, 5, 4, Activation(K.CLIP, min_value=-np.inf, max_value=0.75)))
+    own = {"n0": {"result": "fixed<10,4,RND_MIN_INF,SAT>"}, "n2": {"accumulator": "fixed<14,6,RND_CONV,SAT>"}}
+    cases.append(pytest.param(g, {"model": {"weight": "fixed<8,2>"}, "layers": own}, {}, id="pre-activation+accumulator"))
+    folded = {**own, "n2": {**own["n2"], "reuse_factor": 4}}
+    cases.append(pytest.param(g, {"model": {"weight": "fixed<8,2>"}, "layers": folded}, {}, id="folded-rounded-products"))
+    relu_sat_zero = {"model": {"weight": "fixed<8,2>", "result": "fixed<9,3,RND_CONV,SAT_ZERO>"}}
+    cases.append(pytest.param(g, relu_sat_zero, {"use_dsp": True}, id="dsp"))
+    cases.append(pytest.param(g, {"model": {"weight": "fixed<8,2>", "result": "ufixed<7,2,RND_INF,SAT>"}}, {},
+                              id="relu-unsigned"))
+    cases.append(pytest.param(g, {"model": {"weight": "fixed<8,2>"}}, {}, id="relu-default-types"))
+    g2 = chain(Flatten(), dense(rng, 6, 5), BatchNorm(rng.normal(1, 0.3, 5), rng.normal(0, 0.3, 5)),
+               Activation(K.LEAKY_RELU, alpha=0.3), shape=(2, 3), names=["flat", "dense 1", "module", "1st.act"])
+    cfg2 = {"model": {"weight": "fixed<8,2>", "result": "fixed<12,4>"},
+            "passes": {"fold_batchnorm": False, "fuse_activations": False}}
+    cases.append(pytest.param(g2, cfg2, {"adder_levels": 1}, id="batchnorm-standalone-odd-names"))
+    g3 = chain(dense(rng, 6, 5, Activation(K.TANH)), dense(rng, 5, 4), Activation(K.SIGMOID))
+    cfg3 = {"model": {"weight": "fixed<8,2>", "table_size": 64, "result": "fixed<10,2,RND_CONV,SAT>"},
+            "layers": {"n1": {"reuse_factor": 4}}, "passes": {"fuse_activations": False}}
+    cases.append(pytest.param(g3, cfg3, {}, id="tanh-sigmoid-tables"))
+    return cases
+
+
+@pytest.mark.sim
+@needs_verilator
+@pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
+@pytest.mark.parametrize("graph,config,options", _sim_cases())
+def test_network_in_simulation_is_bit_exact_and_matches_cycle_model(graph, config, options, tmp_path):
+    tools = pytest.importorskip("rtl4ml.tools.simulate")
+    packing = pytest.importorskip("rtl4ml.tools.packing")
+    design = rtl4ml.convert(graph, config)
+    hp = plan(design, **options)
+    tree = emit(design, hp)
+    top = top_name(design)
+    assert lint_tree(tree, top, tmp_path) == []
+    out = tree.write(tmp_path / "design")
+    files = [str(out / p) for p in tree.paths("rtl")]
+    n = 150
+    x = np.random.default_rng(5).normal(0, 2, (n,) + graph.shapes["x"])
+    x_raw = run_fixed(design.graph, {"x": x}, keep_all=True)["x"].raw.astype(np.int64).reshape(n, -1)
+    expected = design.predict_raw(x).reshape(n, -1)
+    with tools.compile_testbench(files, top, hp.input.bits, hp.output.bits, n) as tb:
+        for stalls in (False, True):
+            res = tb.run(packing.pack(x_raw, hp.input.type.width), stalls=stalls, seed=7)
+            got = packing.unpack(res.outputs, hp.output.elements, hp.output.type.width, hp.output.type.signed)
+            assert got.shape == expected.shape, f"stalls={stalls}: {len(res.outputs)} outputs for {n} inputs"
+            bad = np.nonzero((got != expected).any(axis=1))[0]
+            assert not bad.size, f"stalls={stalls}: sample {bad[0]}: got {got[bad[0]]}, expected {expected[bad[0]]}"
+            if not stalls:
+                assert (res.latency, res.interval) == (hp.latency, hp.interval)
+
+
+@needs_verilator
+@pytest.mark.sim
+@pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
+def test_edge_designs_are_lint_clean(tmp_path):
+    rng = np.random.default_rng(9)
+    w = rng.normal(0, 0.8, (4, 3))
+    w[:, 1] = 0  # a constant output column
+    one = chain(Dense(rng.normal(0, 0.8, (1, 1)), [0.25]), Dense(rng.normal(0, 0.8, (1, 3)), rng.normal(0, 0.5, 3)),
+                shape=(1,))
+    zero = chain(Dense(w, [0.0, 0.5, 0.0], Activation(K.RELU)), Activation(K.TANH), shape=(4,))
+    designs = [
+        (one, {"model": {"weight": "fixed<8,2>", "strategy": "resource"}}, {}),
+        (one, {"model": {"weight": "fixed<8,2>"}, "layers": {"n1": {"reuse_factor": 3}}}, {}),
+        (zero, {"model": {"weight": "fixed<6,2>", "table_size": 32}}, {}),
+        (zero, {"model": {"weight": "fixed<6,2>", "table_size": 32}, "layers": {"n0": {"reuse_factor": 6}}}, {}),
+        (zero, {"model": {"weight": "fixed<6,2>", "table_size": 32}}, {"use_dsp": True, "adder_levels": 5}),
+    ]
+    for k, (graph, config, options) in enumerate(designs):
+        design = rtl4ml.convert(graph, config)
+        assert lint_tree(emit(design, **options), top_name(design), tmp_path / str(k)) == [], (config, options)
