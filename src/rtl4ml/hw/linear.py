@@ -34,6 +34,8 @@ class LinearArith:
     precision: NodePrecision
     activation: Activation | None
     elementwise: bool  # BatchNorm: weight is diagonal
+    x_lo: int  # raw input values lie in [x_lo, x_hi] (within x_type's range)
+    x_hi: int
 
     @property
     def acc(self) -> FixedType:
@@ -81,7 +83,7 @@ def align_bias(bias_raw: np.ndarray, bias_t: FixedType, acc: FixedType) -> np.nd
     return wide.requantize(bias_raw, bias_t)
 
 
-def linear_arith(node: Node, x_type: FixedType) -> LinearArith:
+def linear_arith(node: Node, x_type: FixedType, x_range: tuple[int, int] | None = None) -> LinearArith:
     op = node.op
     p = node.precision
     if isinstance(op, O.BatchNorm):
@@ -93,4 +95,5 @@ def linear_arith(node: Node, x_type: FixedType) -> LinearArith:
         b = op.bias
         act, elementwise = op.activation, False
     bias = align_bias(p.bias.quantize(b), p.bias, p.accumulator)
-    return LinearArith(w, tuple(int(v) for v in np.asarray(bias).reshape(-1)), x_type, p, act, elementwise)
+    x_lo, x_hi = x_range or (x_type.raw_min, x_type.raw_max)
+    return LinearArith(w, tuple(int(v) for v in np.asarray(bias).reshape(-1)), x_type, p, act, elementwise, x_lo, x_hi)

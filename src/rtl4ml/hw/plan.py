@@ -73,7 +73,7 @@ def _graph_cached(key: bytes, shape: tuple[int, int], x_lo: int, x_hi: int, opti
 
 def adder_graph_for(arith: LinearArith, optimizer: str = "auto") -> AdderGraph:
     w = np.ascontiguousarray(arith.weight, dtype=np.int64)
-    return _graph_cached(w.tobytes(), w.shape, arith.x_type.raw_min, arith.x_type.raw_max, optimizer)
+    return _graph_cached(w.tobytes(), w.shape, arith.x_lo, arith.x_hi, optimizer)
 
 
 def post_sum_levels(arith: LinearArith) -> int:
@@ -113,8 +113,8 @@ def dense_levels(arith: LinearArith, graph: AdderGraph | None, use_dsp: bool, ad
 
 
 def _dense(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer) -> DenseImpl:
-    arith = linear_arith(node, x.type)
-    out = Stream(arith.n_out, node.precision.result)
+    arith = linear_arith(node, x.type, (x.raw_lo, x.raw_hi))
+    out = _output_stream(arith.n_out, node.precision.result, arith.activation)
     if isinstance(node.op, O.BatchNorm):
         strategy, reuse = Strategy.LATENCY, 1  # element-wise: always fully parallel
     else:
@@ -145,9 +145,17 @@ def _pointwise(design, node: Node, x: Stream, adder_levels) -> PointwiseImpl:
         )
     levels_per_stage = _setting(design, node, "adder_levels", adder_levels, DEFAULT_ADDER_LEVELS)
     levels = activation_levels(act)
-    out = Stream(x.elements, node.precision.result)
+    out = _output_stream(x.elements, node.precision.result, act)
     return PointwiseImpl(node.name, act, node.precision.param, node.precision.table, levels_per_stage, levels,
                          stages(levels, levels_per_stage), 1, x, out)
+
+
+def _output_stream(elements: int, result, act) -> Stream:
+    """A ReLU converted to a saturating type never gives a negative value: the next
+    engine's arithmetic may then be a bit narrower."""
+    if act is not None and act.kind is ActivationKind.RELU and result.overflow is not Overflow.WRAP:
+        return Stream(elements, result, 0, result.raw_max)
+    return Stream(elements, result)
 
 
 def _chain(graph) -> list[Node]:

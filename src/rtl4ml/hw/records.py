@@ -14,10 +14,21 @@ from .linear import LinearArith
 
 @dataclass(frozen=True)
 class Stream:
-    """A packed vector stream: ``elements`` values of ``type``, element 0 in the LSBs."""
+    """A packed vector stream: ``elements`` values of ``type``, element 0 in the LSBs.
+    Engines may rely on ``raw_lo``/``raw_hi``: what the producing engine guarantees."""
 
     elements: int
     type: FixedType
+    lo: int | None = None  # bounds on the raw values the stream carries, when tighter
+    hi: int | None = None  # than its type's range (a ReLU's output is never negative)
+
+    @property
+    def raw_lo(self) -> int:
+        return self.type.raw_min if self.lo is None else self.lo
+
+    @property
+    def raw_hi(self) -> int:
+        return self.type.raw_max if self.hi is None else self.hi
 
     @property
     def bits(self) -> int:

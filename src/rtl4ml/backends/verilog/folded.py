@@ -21,8 +21,7 @@ from .requant import overflow, requantize, round_shift
 
 def _product_range(a, w: int) -> tuple[int, int]:
     """Extremes of one product ``x * w`` at the accumulator's LSB."""
-    t = a.x_type
-    lo, hi = min(w * t.raw_min, w * t.raw_max), max(w * t.raw_min, w * t.raw_max)
+    lo, hi = min(w * a.x_lo, w * a.x_hi), max(w * a.x_lo, w * a.x_hi)
     s = a.product_shift
     if s < 0:
         return lo >> -s, -((-hi) >> -s)
@@ -65,7 +64,7 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
         if len(set(rows)) == 1:
             xsel = xs[rows[0]]
         else:
-            xsel = m.reg(f"xs{mi}", xt.width, xt.raw_min, xt.raw_max)
+            xsel = m.reg(f"xs{mi}", xt.width, a.x_lo, a.x_hi)
             for r in range(R):
                 case_lines[r].append(f"{xsel.name} = {m.ref(xs[rows[r]])};")
             m.mark(xsel, xt.width - 1, 0)

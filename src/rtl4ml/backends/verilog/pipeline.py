@@ -79,7 +79,7 @@ def stream_ports(m: Module, x: Stream, y: Stream) -> dict[str, Sig]:
 def unpack(m: Module, data: Sig, stream: Stream, hint: str = "x") -> list[Sig]:
     t = stream.type
     w = t.width
-    return [m.wire(f"{hint}{i}", w, m.slice(data, (i + 1) * w - 1, i * w), t.raw_min, t.raw_max)
+    return [m.wire(f"{hint}{i}", w, m.slice(data, (i + 1) * w - 1, i * w), stream.raw_lo, stream.raw_hi)
             for i in range(stream.elements)]
 
 
@@ -122,19 +122,17 @@ def pipelined_module(name: str, x: Stream, y: Stream, latency: int, levels_per_s
 # ---- Dense, fully parallel ------------------------------------------------------------
 def _column_bounds(impl: DenseImpl, j: int) -> tuple[int, int]:
     a = impl.arith
-    t = a.x_type
     lo = hi = 0
     for i in range(a.n_in):
         w = int(a.weight[i, j])
-        lo += min(w * t.raw_min, w * t.raw_max)
-        hi += max(w * t.raw_min, w * t.raw_max)
+        lo += min(w * a.x_lo, w * a.x_hi)
+        hi += max(w * a.x_lo, w * a.x_hi)
     return lo, hi
 
 
 def _graph_sums(m: Module, st: Stages, impl: DenseImpl, xs: list[Sig]) -> list[tuple[Sig, int]]:
     """Accumulator values from the shift-and-add graph (exact products)."""
     a, g = impl.arith, impl.graph
-    t = a.x_type
     coeffs = g.coefficients()
     vals: list[tuple[Sig, int, bool]] = [(x, 0, False) for x in xs]  # (signal, exponent, negated)
     # an output wanting a node negated without a bias to subtract from: make that node
@@ -152,8 +150,8 @@ def _graph_sums(m: Module, st: Stages, impl: DenseImpl, xs: list[Sig]) -> list[t
         pol = (na and nb) or (idx in want_neg and na != nb)  # kept as the negated value
         c, ec = coeffs[idx]
         scale = 1 << (ec - e)
-        lo = sum(min(v * t.raw_min, v * t.raw_max) for v in c) * scale
-        hi = sum(max(v * t.raw_min, v * t.raw_max) for v in c) * scale
+        lo = sum(min(v * a.x_lo, v * a.x_hi) for v in c) * scale
+        hi = sum(max(v * a.x_lo, v * a.x_hi) for v in c) * scale
         if pol:
             lo, hi = -hi, -lo
         terms = [Term(sa, ea - e, na != pol), Term(sb, eb - e, nb != pol)]
