@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
 import json
 import sys
@@ -63,9 +65,60 @@ def _design(model: str, config, precision, weight_precision, reuse, calibration,
     return api.convert(model, cfg, cal, weights=weights, input_shape=_shape(input_shape), allow_pickle=allow_pickle)
 
 
-def _guard(debug: bool, fn, *args):
+def _with_options(fn, options: dict, adapt):
+    """``fn`` as a command that also takes ``options`` (name -> (annotation, default)),
+    keyword-only at the end of its signature; ``adapt(options_given, kwargs)`` calls it."""
+    sig = inspect.signature(fn, eval_str=True)
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, annotation=a, default=d) for n, (a, d) in options.items()]
+
+    @functools.wraps(fn)
+    def command(**kwargs):
+        given = {n: kwargs.pop(n) for n in options}
+        return adapt(given, kwargs)
+
+    params = [p for p in sig.parameters.values() if p.name != "design"] + extra
+    command.__signature__ = sig.replace(parameters=params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+def guarded(fn):
+    """Add ``--debug``; bad input becomes one line on stderr and exit code 1."""
+    return _with_options(fn, {"debug": (DebugOpt, False)}, lambda o, kw: _guard(o["debug"], lambda: fn(**kw)))
+
+
+MODEL_ARGUMENT = Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")]
+MODEL_OPTIONS = {
+    "config": (ConfigOpt, None),
+    "precision": (PrecisionOpt, None),
+    "weight_precision": (WeightOpt, None),
+    "reuse": (ReuseOpt, None),
+    "calibration": (CalOpt, None),
+    "weights": (WeightsOpt, None),
+    "input_shape": (ShapeOpt, None),
+    "allow_pickle": (PickleOpt, False),
+}
+
+
+def loads_model(fn):
+    """A command on a converted model: takes MODEL and every model option, and calls
+    ``fn(design=..., **its own options)``."""
+
+    def adapt(given, kwargs):
+        model = kwargs.pop("model")
+        return fn(design=_design(model, **given), **kwargs)
+
+    with_model = _with_options(fn, MODEL_OPTIONS, adapt)
+    sig = with_model.__signature__
+    model = inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=MODEL_ARGUMENT)
+    with_model.__signature__ = sig.replace(parameters=[model, *sig.parameters.values()])
+    with_model.__annotations__ = {"model": MODEL_ARGUMENT, **with_model.__annotations__}
+    return guarded(with_model)
+
+
+def _guard(debug: bool, fn):
     try:
-        return fn(*args)
+        return fn()
     except (Rtl4mlError, ValueError, OSError) as e:
         if debug:
             raise
@@ -73,151 +126,100 @@ def _guard(debug: bool, fn, *args):
         raise typer.Exit(1) from None
 
 
-@app.command()
-def inspect(
-    model: Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")],
-    config: ConfigOpt = None,
-    precision: PrecisionOpt = None,
-    weight_precision: WeightOpt = None,
-    reuse: ReuseOpt = None,
-    calibration: CalOpt = None,
-    weights: WeightsOpt = None,
-    input_shape: ShapeOpt = None,
-    allow_pickle: PickleOpt = False,
-    debug: DebugOpt = False,
-):
+@app.command("inspect")
+@loads_model
+def inspect_model(design):
     """Show layers, shapes, types, parameters and MACs after optimization."""
+    from .report.inspect import print_design
 
-    def run():
-        design = _design(model, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle)
-        from .report.inspect import print_design
-
-        print_design(design)
-
-    _guard(debug, run)
+    print_design(design)
 
 
 @app.command()
+@loads_model
 def predict(
-    model: Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")],
+    design,
     input: Annotated[Path, typer.Option("--input", "-i", help=".npy batch of inputs (source layout)")],
     output: Annotated[Path, typer.Option("--output", "-o", help=".npy file for the outputs")],
     float_: Annotated[bool, typer.Option("--float", help="the float reference instead of bit-exact")] = False,
-    config: ConfigOpt = None,
-    precision: PrecisionOpt = None,
-    weight_precision: WeightOpt = None,
-    reuse: ReuseOpt = None,
-    calibration: CalOpt = None,
-    weights: WeightsOpt = None,
-    input_shape: ShapeOpt = None,
-    allow_pickle: PickleOpt = False,
-    debug: DebugOpt = False,
 ):
     """Run the bit-exact emulation (or the float reference) on a batch of inputs."""
-
-    def run():
-        design = _design(model, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle)
-        x = _load_npy(input, "input")
-        y = design.predict_float(x) if float_ else design.predict(x)
-        if isinstance(y, list):
-            raise Rtl4mlError(f"the model has {len(y)} outputs; predict writes one .npy, use the Python API")
-        buf = io.BytesIO()
-        np.save(buf, y)
-        write_bytes_atomic(output, buf.getvalue())
-        typer.echo(f"wrote {output} ({y.shape[0]} samples, shape {y.shape[1:]}, {'float' if float_ else 'bit-exact'})")
-
-    _guard(debug, run)
+    x = _load_npy(input, "input")
+    y = design.predict_float(x) if float_ else design.predict(x)
+    if isinstance(y, list):
+        raise Rtl4mlError(f"the model has {len(y)} outputs; predict writes one .npy, use the Python API")
+    buf = io.BytesIO()
+    np.save(buf, y)
+    write_bytes_atomic(output, buf.getvalue())
+    typer.echo(f"wrote {output} ({y.shape[0]} samples, shape {y.shape[1:]}, {'float' if float_ else 'bit-exact'})")
 
 
 @app.command()
+@loads_model
 def build(
-    model: Annotated[str, typer.Argument(help="model file (.onnx, .keras, .h5, .json, .pt)")],
+    design,
     output: Annotated[Path, typer.Option("--output", "-o", help="build folder to create")],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="replace an existing folder")] = False,
     samples: Annotated[int, typer.Option("--samples", help="test vectors written to tb/", min=1)] = 256,
-    config: ConfigOpt = None,
-    precision: PrecisionOpt = None,
-    weight_precision: WeightOpt = None,
-    reuse: ReuseOpt = None,
-    calibration: CalOpt = None,
-    weights: WeightsOpt = None,
-    input_shape: ShapeOpt = None,
-    allow_pickle: PickleOpt = False,
-    debug: DebugOpt = False,
 ):
     """Generate the hardware: Verilog, testbench and vectors, scripts, design.json."""
-
-    def run():
-        design = _design(model, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle)
-        folder = design.write(output, overwrite=overwrite, samples=samples)
-        hp = json.loads((folder / "design.json").read_text())
-        typer.echo(
-            f"wrote {folder}: top {hp['top']}, latency {hp['predicted_latency_cycles']} cycles, "
-            f"interval {hp['predicted_interval_cycles']}"
-        )
-
-    _guard(debug, run)
+    folder = design.write(output, overwrite=overwrite, samples=samples)
+    hp = json.loads((folder / "design.json").read_text())
+    typer.echo(
+        f"wrote {folder}: top {hp['top']}, latency {hp['predicted_latency_cycles']} cycles, "
+        f"interval {hp['predicted_interval_cycles']}"
+    )
 
 
 @app.command()
+@guarded
 def verify(
     folder: Annotated[Path, typer.Argument(help="build folder from rtl4ml build")],
     samples: Annotated[int, typer.Option("--samples", help="random input vectors", min=1)] = 256,
     stalls: Annotated[bool, typer.Option("--stalls", help="also run with random valid/ready stalls")] = False,
     simulator: Annotated[str, typer.Option("--simulator", help="verilator or icarus")] = "verilator",
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
-    debug: DebugOpt = False,
 ):
     """Simulate the build and compare every output with the emulator; exit 1 on any mismatch."""
+    from .project import verify as verify_folder
+    from .tools import Simulator
 
-    def run():
-        from .project import verify as verify_folder
-
-        if simulator not in ("verilator", "icarus"):
-            raise Rtl4mlError(f"--simulator {simulator!r}: accepted verilator, icarus")
-        report = verify_folder(folder, samples, stalls, simulator)
-        if as_json:
-            typer.echo(json.dumps(report.as_dict()))
-        else:
-            typer.echo(
-                f"{report.samples} samples{' (and random stalls)' if stalls else ''} on {simulator}: "
-                f"{report.mismatches} mismatches; latency {report.latency_cycles} cycles "
-                f"(predicted {report.predicted_latency_cycles}), interval {report.interval_cycles} "
-                f"(predicted {report.predicted_interval_cycles})"
-            )
-            if report.first_mismatch:
-                typer.echo(f"first mismatch: {report.first_mismatch}")
-        if not report.ok:
-            raise typer.Exit(1)
-
-    _guard(debug, run)
+    report = verify_folder(folder, samples, stalls, Simulator.parse(simulator).value)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        typer.echo(
+            f"{report.samples} samples{' (and random stalls)' if stalls else ''} on {simulator}: "
+            f"{report.mismatches} mismatches; latency {report.latency_cycles} cycles "
+            f"(predicted {report.predicted_latency_cycles}), interval {report.interval_cycles} "
+            f"(predicted {report.predicted_interval_cycles})"
+        )
+        if report.first_mismatch:
+            typer.echo(f"first mismatch: {report.first_mismatch}")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
+@guarded
 def synth(
     folder: Annotated[Path, typer.Argument(help="build folder from rtl4ml build")],
     target: Annotated[str, typer.Option("--target", help="xc7, ecp5 or ice40")] = "xc7",
     no_dsp: Annotated[bool, typer.Option("--no-dsp", help="map multipliers to logic")] = False,
     pnr: Annotated[bool, typer.Option("--pnr", help="nextpnr-ecp5 place and route for Fmax")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
-    debug: DebugOpt = False,
 ):
     """Synthesize with Yosys and report LUT/FF/DSP/BRAM/CARRY (and Fmax with --pnr)."""
+    from .project import synthesize_folder
+    from .tools import Target
 
-    def run():
-        from .project import synthesize_folder
-
-        if target not in ("xc7", "ecp5", "ice40"):
-            raise Rtl4mlError(f"--target {target!r}: accepted xc7, ecp5, ice40")
-        report = synthesize_folder(folder, target, not no_dsp, pnr)
-        d = report.as_dict()
-        if as_json:
-            typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))
-        else:
-            figures = ", ".join(f"{k} {d[k]}" for k in ("lut", "ff", "dsp", "bram", "carry", "latches"))
-            typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + (f", Fmax {d['fmax_mhz']:.1f} MHz" if "fmax_mhz" in d else ""))
-
-    _guard(debug, run)
+    report = synthesize_folder(folder, Target.parse(target).value, not no_dsp, pnr)
+    d = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))
+    else:
+        figures = ", ".join(f"{k} {d[k]}" for k in ("lut", "ff", "dsp", "bram", "carry", "latches"))
+        typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + (f", Fmax {d['fmax_mhz']:.1f} MHz" if "fmax_mhz" in d else ""))
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ needed (different inputs, stalls, seeds); :func:`simulate` does both for one run
 
 from __future__ import annotations
 
-import enum
 import os
 import re
 import shutil
@@ -28,6 +27,7 @@ from rtl4ml.tools.testbench import (
     make_testbench,
 )
 from rtl4ml.tools.which import which
+from rtl4ml.util.choice import Choice
 
 RtlSource = str | Path | Iterable[str | Path]
 
@@ -40,21 +40,11 @@ DEFAULT_TIMEOUT_S = 900.0
 VERILATOR_MAKEFLAGS = "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O0"
 
 
-class Simulator(enum.Enum):
+class Simulator(Choice):
     """The supported simulators."""
 
     VERILATOR = "verilator"
     ICARUS = "icarus"
-
-    @classmethod
-    def parse(cls, value: Simulator | str) -> Simulator:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            accepted = ", ".join(s.value for s in cls)
-            raise ValueError(f"unknown simulator {value!r}; accepted: {accepted}") from None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ Counting conventions:
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import re
 import tempfile
@@ -36,6 +35,7 @@ from rtl4ml.tools._run import run_tool
 from rtl4ml.tools.errors import ToolError
 from rtl4ml.tools.rtl_files import resolve_data_files, resolve_rtl
 from rtl4ml.tools.which import which
+from rtl4ml.util.choice import Choice
 
 #: Default limit for one Yosys run (large layers without DSPs take many minutes).
 DEFAULT_TIMEOUT_S = 3600.0
@@ -45,7 +45,7 @@ RTL_STAT_JSON = "rtl_stat.json"
 STAT_JSON = "stat.json"
 
 
-class Target(enum.Enum):
+class Target(Choice):
     """The FPGA families Yosys synthesizes for."""
 
     XC7 = "xc7"
@@ -53,14 +53,8 @@ class Target(enum.Enum):
     ICE40 = "ice40"
 
     @classmethod
-    def parse(cls, value: Target | str) -> Target:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            accepted = ", ".join(t.value for t in cls)
-            raise ValueError(f"unknown synthesis target {value!r}; accepted: {accepted}") from None
+    def what(cls) -> str:
+        return "synthesis target"
 
 
 @dataclass(frozen=True)
