@@ -43,6 +43,13 @@ def model_file(tmp_path_factory):
     return path, cfg
 
 
+def build_folder(model_file, out):
+    model, cfg = model_file
+    result = runner.invoke(app, ["build", str(model), "-o", str(out), "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 def test_build_folder_is_complete_deterministic_and_atomic(tmp_path, model_file):
     model, cfg = model_file
     a, b = tmp_path / "a", tmp_path / "b"
@@ -68,9 +75,7 @@ def test_build_folder_is_complete_deterministic_and_atomic(tmp_path, model_file)
 @pytest.mark.sim
 @needs_verilator
 def test_verify_passes_with_stalls_and_reports_json(tmp_path, model_file):
-    model, cfg = model_file
-    out = tmp_path / "b"
-    assert runner.invoke(app, ["build", str(model), "-o", str(out), "--config", str(cfg)]).exit_code == 0
+    out = build_folder(model_file, tmp_path / "b")
     result = runner.invoke(app, ["verify", str(out), "--samples", "120", "--stalls", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -82,9 +87,7 @@ def test_verify_passes_with_stalls_and_reports_json(tmp_path, model_file):
 @pytest.mark.sim
 @needs_verilator
 def test_verify_fails_on_a_tampered_design(tmp_path, model_file):
-    model, cfg = model_file
-    out = tmp_path / "b"
-    assert runner.invoke(app, ["build", str(model), "-o", str(out), "--config", str(cfg)]).exit_code == 0
+    out = build_folder(model_file, tmp_path / "b")
     graph = json.loads((out / "model.json").read_text())
     for node in graph["nodes"]:  # the emulator now expects different weights
         if node["name"] == "module":
@@ -97,9 +100,7 @@ def test_verify_fails_on_a_tampered_design(tmp_path, model_file):
 @pytest.mark.synth
 @needs_yosys
 def test_synth_reports_resources(tmp_path, model_file):
-    model, cfg = model_file
-    out = tmp_path / "b"
-    assert runner.invoke(app, ["build", str(model), "-o", str(out), "--config", str(cfg)]).exit_code == 0
+    out = build_folder(model_file, tmp_path / "b")
     result = runner.invoke(app, ["synth", str(out), "--target", "ice40", "--json"])
     assert result.exit_code == 0, result.output
     d = json.loads(result.output)
