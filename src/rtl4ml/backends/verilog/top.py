@@ -23,6 +23,11 @@ def _engine_text(name: str, impl) -> str:
     raise TypeError(f"no Verilog emitter for {type(impl).__name__}")
 
 
+def _engine_memories(name: str, impl) -> dict[str, str]:
+    """Memory images (``$readmemh`` files, by file name) an engine's module reads."""
+    return {}
+
+
 def _describe(impl) -> str:
     if isinstance(impl, DenseImpl):
         how = (f"folded, reuse factor {impl.reuse_factor}, {impl.multipliers} multipliers"
@@ -111,6 +116,8 @@ def emit(design, plan: HwPlan | None = None, **plan_options) -> FileTree:
         if impl.node in modules:
             name = modules[impl.node]
             tree[f"rtl/{name}.v"] = HEADER + f"// layer {impl.node}: {_describe(impl)}\n" + _engine_text(name, impl)
+            for file, text in _engine_memories(name, impl).items():
+                tree[f"rtl/{file}"] = text
     tree[f"rtl/{top}.v"] = HEADER + _top_text(top, hp, modules)
     return tree
 
