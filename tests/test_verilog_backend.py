@@ -32,12 +32,17 @@ from rtl4ml.hw.adder_graph import csd_graph, da4ml_graph
 from rtl4ml.ir import (
     Activation,
     ActivationKind,
+    Add,
     BatchNorm,
+    Concat,
     Dense,
     Flatten,
+    GlobalPool,
     Graph,
     Input,
     Node,
+    PoolKind,
+    Reshape,
     Softmax,
 )
 
@@ -56,6 +61,32 @@ def chain(*ops, shape=(6,), names=None, name="mlp") -> Graph:
 
 def dense(rng, n_in, n_out, act=None, scale=0.8):
     return Dense(rng.normal(0, scale, (n_in, n_out)), rng.normal(0, 0.5, n_out), act)
+
+
+def branched(rng) -> Graph:
+    """Two forks, an Add of paths of unequal latency, a Concat, a softmax at the end."""
+    nodes = [Node("x", Input((6,))),
+             Node("d1", dense(rng, 6, 5, Activation(K.RELU)), ("x",)),
+             Node("d2", dense(rng, 5, 4), ("d1",)),
+             Node("d3", dense(rng, 6, 4), ("x",)),
+             Node("sum", Add(), ("d2", "d3")),
+             Node("cat", Concat(), ("sum", "d1")),
+             Node("out", dense(rng, 9, 4), ("cat",)),
+             Node("sm", Softmax(), ("out",))]
+    return Graph(nodes, ["sm"], name="branchy")
+
+
+def residual(rng) -> Graph:
+    """The input read three times: by a Dense, by a residual Add, by a Concat."""
+    nodes = [Node("x", Input((6,))),
+             Node("d1", dense(rng, 6, 6, Activation(K.RELU)), ("x",)),
+             Node("d2", dense(rng, 6, 6), ("d1",)),
+             Node("res", Add(), ("x", "d2")),
+             Node("act", Activation(K.RELU), ("res",)),
+             Node("cat", Concat(), ("x", "act")),
+             Node("out", dense(rng, 12, 3), ("cat",)),
+             Node("sm", Softmax(), ("out",))]
+    return Graph(nodes, ["sm"], name="residual")
 
 
 def lint_tree(tree: FileTree, top: str, tmp_path: Path) -> list[str]:
@@ -181,8 +212,8 @@ def test_plan_rejects_folding_that_makes_no_sense():
         plan(rtl4ml.convert(g, {"layers": {"fc": {"reuse_factor": 5}}}))
     ok = plan(rtl4ml.convert(g, {"layers": {"fc": {"strategy": "resource"}}}))
     assert ok["fc"].strategy is Strategy.RESOURCE and ok["fc"].interval == 1 and ok["fc"].latency == 2
-    with pytest.raises(UnsupportedError, match=r"layer 'sm'.*Softmax"):
-        plan(rtl4ml.convert(chain(dense(rng, 6, 4), Softmax(), names=["fc", "sm"])))
+    with pytest.raises(UnsupportedError, match=r"layer 'gp' \(GlobalMaxPool\).*does not implement"):
+        plan(rtl4ml.convert(chain(GlobalPool(PoolKind.MAX), names=["gp"], shape=(3, 2))))
 
 
 @pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
@@ -322,6 +353,15 @@ def _sim_cases():
     cfg3 = {"model": {"weight": "fixed<8,2>", "table_size": 64, "result": "fixed<10,2,RND_CONV,SAT>"},
             "layers": {"n1": {"reuse_factor": 4}}, "passes": {"fuse_activations": False}}
     cases.append(pytest.param(g3, cfg3, {}, id="tanh-sigmoid-tables"))
+    branchy = {"model": {"weight": "fixed<8,2>", "table_size": 64},
+               "layers": {"d3": {"reuse_factor": 4}, "sum": {"result": "fixed<12,5,RND_CONV,SAT>"}}}
+    cases.append(pytest.param(branched(rng), branchy, {}, id="branches-folded-softmax"))
+    cases.append(pytest.param(residual(rng), {"model": {"weight": "fixed<8,2>", "table_size": 128}}, {},
+                              id="residual-concat-input-fork"))
+    g4 = chain(dense(rng, 6, 6), Reshape((2, 3)), Softmax(), shape=(6,))
+    cfg4 = {"model": {"weight": "fixed<8,2>", "result": "fixed<12,4>", "table": "ufixed<10,1>",
+                      "inv_table": "ufixed<12,2,RND,SAT>", "table_range": 4}}
+    cases.append(pytest.param(g4, cfg4, {"adder_levels": 3}, id="softmax-groups"))
     return cases
 
 

@@ -12,11 +12,14 @@ registers with these same functions, so the model equals what simulation measure
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..ir import Activation, ActivationKind
 from .adder_graph import csd_digits, tree_depth
 
 DEFAULT_ADDER_LEVELS = 2  # adder levels per register stage
 ROUND_LEVELS = 1  # a requantization: rounding adder, then saturation
+TABLE_LEVELS = 1  # a ROM read (index: a bit slice and a clamp)
 
 _ACT_LEVELS = {
     ActivationKind.LINEAR: 1,
@@ -57,3 +60,34 @@ def activation_levels(act: Activation | None) -> int:
     if kind not in _ACT_LEVELS:
         raise KeyError(kind)
     return _ACT_LEVELS[kind]
+
+
+@dataclass(frozen=True)
+class SoftmaxDepths:
+    """Depths (adder levels) of the softmax engine's steps, as the emitter builds them:
+    the max tree, the differences, the exp ROM reads, the sum tree, the 1/sum ROM read,
+    the products (a multiplier with a register stage of its own), the conversion."""
+
+    max: int
+    diff: int
+    exp: int
+    sum: int
+    inv: int
+    product: int
+    out: int
+
+
+def softmax_depths(group: int, levels_per_stage: int) -> SoftmaxDepths:
+    tree = tree_depth([0] * group)
+    top = tree  # one compare-select per level
+    diff = top + 1
+    exp = diff + TABLE_LEVELS
+    total = exp + tree
+    inv = total + TABLE_LEVELS
+    product = (cycle_of(inv, levels_per_stage) + 2) * levels_per_stage
+    return SoftmaxDepths(top, diff, exp, total, inv, product, product + ROUND_LEVELS)
+
+
+def argmax_levels(group: int) -> int:
+    """A compare-select tree carrying (value, index) pairs."""
+    return max(tree_depth([0] * group), 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from functools import lru_cache
 
@@ -20,10 +19,11 @@ from .cycles import (
     activation_levels,
     constant_product_depth,
     multiply_depth,
+    softmax_depths,
     stages,
 )
 from .linear import LinearArith, folded_rounding, linear_arith
-from .records import DenseImpl, HwPlan, Impl, PointwiseImpl, Stream, WireImpl
+from .records import DenseImpl, Fifo, HwPlan, Impl, JoinImpl, JoinKind, PointwiseImpl, SoftmaxImpl, Stream, WireImpl
 
 POINTWISE_ACTIVATIONS = (
     ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.LEAKY_RELU, ActivationKind.CLIP,
@@ -39,6 +39,13 @@ def _setting(design, node: Node, key: str, override, default):
         if v is not None:
             return v
     return default
+
+
+def _levels_per_stage(design, node: Node, override) -> int:
+    levels = _setting(design, node, "adder_levels", override, DEFAULT_ADDER_LEVELS)
+    if not isinstance(levels, int) or levels < 1:
+        raise ConfigError(f"layer '{node.name}': adder_levels must be an integer >= 1, got {levels!r}")
+    return levels
 
 
 def _divisors(n: int) -> list[int]:
@@ -120,9 +127,7 @@ def _dense(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer) -> D
     else:
         strategy, reuse = _folding(design, node, arith.n_in * arith.n_out)
     dsp = bool(_setting(design, node, "use_dsp", use_dsp, False))
-    levels_per_stage = _setting(design, node, "adder_levels", adder_levels, DEFAULT_ADDER_LEVELS)
-    if not isinstance(levels_per_stage, int) or levels_per_stage < 1:
-        raise ConfigError(f"layer '{node.name}': adder_levels must be an integer >= 1, got {levels_per_stage!r}")
+    levels_per_stage = _levels_per_stage(design, node, adder_levels)
     if strategy is Strategy.RESOURCE:
         mult = arith.n_in * arith.n_out // reuse
         return DenseImpl(node.name, strategy, reuse, True, levels_per_stage, 0, reuse + 1, reuse, mult, 0, None,
@@ -143,7 +148,7 @@ def _pointwise(design, node: Node, x: Stream, adder_levels) -> PointwiseImpl:
             f"layer '{node.name}': the Verilog backend does not implement {act.kind.value} yet; "
             f"supported activations: {', '.join(k.value for k in POINTWISE_ACTIVATIONS)}"
         )
-    levels_per_stage = _setting(design, node, "adder_levels", adder_levels, DEFAULT_ADDER_LEVELS)
+    levels_per_stage = _levels_per_stage(design, node, adder_levels)
     levels = activation_levels(act)
     out = _output_stream(x.elements, node.precision.result, act)
     return PointwiseImpl(node.name, act, node.precision.param, node.precision.table, levels_per_stage, levels,
@@ -158,24 +163,69 @@ def _output_stream(elements: int, result, act) -> Stream:
     return Stream(elements, result)
 
 
-def _chain(graph) -> list[Node]:
-    nodes = list(graph.nodes)
-    if len(graph.inputs) != 1 or not isinstance(nodes[0].op, O.Input):
+def _join(design, node: Node, xs: list[Stream], adder_levels) -> JoinImpl:
+    graph = design.graph
+    levels_per_stage = _levels_per_stage(design, node, adder_levels)
+    out = Stream(sum(x.elements for x in xs) if isinstance(node.op, O.Concat) else xs[0].elements,
+                 node.precision.result)
+    if isinstance(node.op, O.Add):
+        kind, order, levels = JoinKind.ADD, (), tree_depth([0] * len(xs)) + ROUND_LEVELS
+    else:
+        kind, levels = JoinKind.CONCAT, ROUND_LEVELS
+        shapes = [graph.shapes[s] for s in node.inputs]
+        tags = [np.stack(np.broadcast_arrays(k, np.arange(math.prod(sh)).reshape(sh)), axis=-1)
+                for k, sh in enumerate(shapes)]
+        joined = np.concatenate(tags, axis=node.op.axis % len(shapes[0]) if shapes[0] else 0)
+        order = tuple((int(k), int(i)) for k, i in joined.reshape(-1, 2))
+    return JoinImpl(node.name, kind, order, levels_per_stage, levels, stages(levels, levels_per_stage), 1,
+                    tuple(xs), out)
+
+
+def _softmax(design, node: Node, x: Stream, adder_levels) -> SoftmaxImpl:
+    levels_per_stage = _levels_per_stage(design, node, adder_levels)
+    group = design.graph.shapes[node.name][-1]
+    depths = softmax_depths(group, levels_per_stage)
+    p = node.precision
+    return SoftmaxImpl(node.name, group, p.table, p.inv_table, depths, levels_per_stage,
+                       stages(depths.out, levels_per_stage), 1, x, Stream(x.elements, p.result))
+
+
+def _live(graph) -> list[Node]:
+    """The nodes the output depends on, in the graph's (topological) order."""
+    if len(graph.inputs) != 1:
         raise UnsupportedError(f"the Verilog backend takes one network input, got {list(graph.inputs)}")
-    for prev, node in itertools.pairwise(nodes):
-        if node.inputs != (prev.name,):
-            raise UnsupportedError(
-                f"layer '{node.name}': the Verilog backend supports sequential networks only "
-                f"(each layer reading the one before); it reads {list(node.inputs)}"
-            )
-    if graph.outputs != (nodes[-1].name,):
-        raise UnsupportedError(f"the Verilog backend takes one network output, the last layer; got {list(graph.outputs)}")
-    return nodes
+    if len(graph.outputs) != 1:
+        raise UnsupportedError(f"the Verilog backend takes one network output, got {list(graph.outputs)}")
+    need, stack = set(), [graph.outputs[0]]
+    while stack:
+        name = stack.pop()
+        if name not in need:
+            need.add(name)
+            stack += list(graph[name].inputs)
+    if graph.inputs[0] not in need:
+        raise UnsupportedError(f"the network output '{graph.outputs[0]}' does not depend on its input")
+    return [n for n in graph.nodes if n.name in need]
+
+
+def _fifos(engines: list[Impl], sources: dict[str, tuple[str, ...]], input_node: str,
+           streams: dict[str, Stream]) -> tuple[Fifo, ...]:
+    """A FIFO on every input port whose path is shorter than its engine's longest one:
+    ``depth = shortfall + 1`` holds every sample in flight at an interval of 1."""
+    at = {input_node: 0}
+    fifos = []
+    for e in engines:
+        srcs = sources[e.node]
+        latest = max(at[s] for s in srcs)
+        for k, s in enumerate(srcs):
+            if at[s] < latest:
+                fifos.append(Fifo(s, e.node, k, latest - at[s] + 1, streams[s]))
+        at[e.node] = latest + e.latency
+    return tuple(fifos)
 
 
 def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None, optimizer: str = "auto") -> HwPlan:
     """The hardware implementation of every node of ``design`` (a converted
-    :class:`rtl4ml.api.Design`), in stream order, with exact cycle figures.
+    :class:`rtl4ml.api.Design`), in topological order, with exact cycle figures.
 
     Folding comes from the config (``strategy``, ``reuse_factor`` per layer or for the
     model; a reuse factor above 1 without a strategy means ``resource``). ``use_dsp``
@@ -186,28 +236,40 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
     UnsupportedError for layers the Verilog backend does not implement.
     """
     graph = design.graph
-    nodes = _chain(graph)
-    first = nodes[0]
-    stream = Stream(math.prod(graph.shapes[first.name]), first.precision.result)
+    nodes = _live(graph)
+    first = graph[graph.inputs[0]]
+    if not isinstance(first.op, O.Input):
+        raise UnsupportedError(f"the network input '{first.name}' is not an Input node")
+    streams = {first.name: Stream(math.prod(graph.shapes[first.name]), first.precision.result)}
     engines: list[Impl] = []
-    for node in nodes[1:]:
+    for node in nodes:
+        if node is first:
+            continue
         op = node.op
-        if isinstance(op, (O.Dense, O.BatchNorm)):
-            impl = _dense(design, node, stream, use_dsp, adder_levels, optimizer)
+        xs = [streams[s] for s in node.inputs]
+        if isinstance(op, (O.Add, O.Concat)):
+            impl = _join(design, node, xs, adder_levels)
+        elif len(xs) != 1:
+            raise UnsupportedError(f"layer '{node.name}' ({op.label}) reads {len(xs)} inputs; expected one")
+        elif isinstance(op, (O.Dense, O.BatchNorm)):
+            impl = _dense(design, node, xs[0], use_dsp, adder_levels, optimizer)
         elif isinstance(op, O.Activation):
-            impl = _pointwise(design, node, stream, adder_levels)
+            impl = _pointwise(design, node, xs[0], adder_levels)
+        elif isinstance(op, O.Softmax):
+            impl = _softmax(design, node, xs[0], adder_levels)
         elif isinstance(op, MOVES_DATA):
-            if node.precision.result == stream.type:
-                impl = WireImpl(node.name, stream, stream)
+            if node.precision.result == xs[0].type:
+                impl = WireImpl(node.name, xs[0], xs[0])
             else:
-                impl = _pointwise(design, node, stream, adder_levels)
+                impl = _pointwise(design, node, xs[0], adder_levels)
         else:
             raise UnsupportedError(
                 f"layer '{node.name}' ({op.label}): the Verilog backend does not implement it yet; "
                 "supported: Dense, BatchNorm, Activation (relu, leaky_relu, clip, hard_sigmoid, tanh, sigmoid, linear), "
-                "Flatten, Reshape, Dropout, Identity"
+                "Softmax, Add, Concat, Flatten, Reshape, Dropout, Identity"
             )
         engines.append(impl)
-        stream = impl.output
-    return HwPlan(graph.name, tuple(engines), Stream(math.prod(graph.shapes[first.name]), first.precision.result),
-                  stream)
+        streams[node.name] = impl.output
+    sources = {n.name: tuple(n.inputs) for n in nodes if n is not first}
+    return HwPlan(graph.name, tuple(engines), streams[first.name], streams[graph.outputs[0]], first.name,
+                  graph.outputs[0], sources, _fifos(engines, sources, first.name, streams))

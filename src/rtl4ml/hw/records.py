@@ -4,11 +4,13 @@ exact cycle figures. Plain frozen data, produced by :func:`rtl4ml.hw.plan`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from ..config import Strategy
 from ..fixed import FixedType
 from ..ir import Activation, Table
 from .adder_graph import AdderGraph
+from .cycles import SoftmaxDepths
 from .linear import LinearArith
 
 
@@ -101,23 +103,112 @@ class WireImpl:
     interval: int = 1
 
 
-Impl = DenseImpl | PointwiseImpl | WireImpl
+class JoinKind(Enum):
+    ADD = "add"
+    CONCAT = "concat"
+
+
+@dataclass(frozen=True, eq=False)
+class JoinImpl:
+    """Add or Concat of several streams: one pipelined engine with an input port per
+    stream, taking a sample when every input has one. Add sums the elements exactly at
+    the finest input LSB; Concat places input elements at ``order[k] = (input, element)``
+    of output element ``k``; both then convert to the result type."""
+
+    node: str
+    kind: JoinKind
+    order: tuple[tuple[int, int], ...]  # Concat: output element -> (input, element)
+    adder_levels: int
+    levels: int
+    latency: int
+    interval: int
+    inputs: tuple[Stream, ...]
+    output: Stream
+
+
+@dataclass(frozen=True, eq=False)
+class SoftmaxImpl:
+    """Softmax over groups of ``group`` consecutive elements (the last axis), fully
+    parallel, interval 1, the emulator's table algorithm (docs/numerics.md): a max tree,
+    the differences, the exp ROMs, a sum tree, the 1/sum ROM, products, conversion.
+    ``depths`` places its register stages (:func:`rtl4ml.hw.cycles.softmax_depths`)."""
+
+    node: str
+    group: int
+    exp_table: Table
+    inv_table: Table
+    depths: SoftmaxDepths
+    adder_levels: int
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+
+@dataclass(frozen=True, eq=False)
+class ArgMaxImpl:
+    """The index of the largest element of each group of ``group`` consecutive elements
+    (the first one on ties), as an unsigned integer; a compare-select tree."""
+
+    node: str
+    group: int
+    adder_levels: int
+    levels: int
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+
+@dataclass(frozen=True)
+class Fifo:
+    """A FIFO on the edge ``source -> (node, port)``: it holds the samples of the shorter
+    path while the longer one catches up, so a join keeps an interval of 1. A sample
+    written in one cycle can be read in the next (latency 1)."""
+
+    source: str
+    node: str
+    port: int
+    depth: int
+    stream: Stream
+    latency: int = 1
+
+
+Impl = DenseImpl | PointwiseImpl | WireImpl | JoinImpl | SoftmaxImpl | ArgMaxImpl
 
 
 @dataclass(frozen=True, eq=False)
 class HwPlan:
-    """A design's engines in stream order, and the chain's cycle figures: latency is the
-    sum over engines (they hand samples on without buffers), the interval the slowest
-    engine's."""
+    """A design's engines in topological order and how they connect.
+
+    ``sources[node]`` names the nodes feeding each input port of an engine (the network
+    input is ``input_node``). A stream read by several engines is forked (every reader
+    takes each sample once); an input port whose path is shorter than the engine's
+    longest input path gets a :class:`Fifo`. The design's latency is the longest path's
+    (a sample reaches each engine when its slowest input has it), the interval the slowest
+    engine's.
+    """
 
     name: str
     engines: tuple[Impl, ...]
     input: Stream
     output: Stream
+    input_node: str
+    output_node: str
+    sources: dict[str, tuple[str, ...]]
+    fifos: tuple[Fifo, ...] = ()
+
+    @property
+    def arrival(self) -> dict[str, int]:
+        """Cycles from a sample's input transfer to its output leaving each node."""
+        at = {self.input_node: 0}
+        for e in self.engines:
+            at[e.node] = max(at[s] for s in self.sources[e.node]) + e.latency
+        return at
 
     @property
     def latency(self) -> int:
-        return sum(e.latency for e in self.engines)
+        return self.arrival[self.output_node]
 
     @property
     def interval(self) -> int:
@@ -128,3 +219,7 @@ class HwPlan:
             if e.node == node:
                 return e
         raise KeyError(node)
+
+    def consumers(self, node: str) -> list[tuple[str, int]]:
+        """The (engine, port) pairs reading ``node``'s stream."""
+        return [(e.node, k) for e in self.engines for k, s in enumerate(self.sources[e.node]) if s == node]

@@ -66,14 +66,26 @@ class Stages:
 
 
 def stream_ports(m: Module, x: Stream, y: Stream) -> dict[str, Sig]:
+    ((s_data, s_valid, s_ready),) = input_ports(m, [x])
     return {
-        "s_data": m.port("input", "s_axis_tdata", x.bits),
-        "s_valid": m.port("input", "s_axis_tvalid", 1),
-        "s_ready": m.port("output", "s_axis_tready", 1),
+        "s_data": s_data,
+        "s_valid": s_valid,
+        "s_ready": s_ready,
         "m_data": m.port("output", "m_axis_tdata", y.bits),
         "m_valid": m.port("output", "m_axis_tvalid", 1),
         "m_ready": m.port("input", "m_axis_tready", 1),
     }
+
+
+def input_ports(m: Module, xs: list[Stream]) -> list[tuple[Sig, Sig, Sig]]:
+    """(data, valid, ready) of each input stream: ``s_axis_*`` for one, ``s<k>_axis_*``
+    for several."""
+    ports = []
+    for k, x in enumerate(xs):
+        stem = "s_axis" if len(xs) == 1 else f"s{k}_axis"
+        ports.append((m.port("input", f"{stem}_tdata", x.bits), m.port("input", f"{stem}_tvalid", 1),
+                      m.port("output", f"{stem}_tready", 1)))
+    return ports
 
 
 def unpack(m: Module, data: Sig, stream: Stream, hint: str = "x") -> list[Sig]:
@@ -90,25 +102,39 @@ def pack(m: Module, values: list[Sig], width: int) -> str:
 CLK_RST = ["input  wire clk", "input  wire rst"]
 
 
-def pipelined_module(name: str, x: Stream, y: Stream, latency: int, levels_per_stage: int, build) -> str:
-    """A pipelined engine: ``build(m, stages, inputs)`` returns (output, depth) pairs."""
+def pipelined_module(name: str, x: Stream | tuple[Stream, ...], y: Stream, latency: int, levels_per_stage: int,
+                     build) -> str:
+    """A pipelined engine: ``build(m, stages, inputs)`` returns (output, depth) pairs.
+    ``x``: one input stream (``inputs`` its elements) or a tuple of them (``inputs``: a
+    list of element lists; the engine takes a sample when every input has one)."""
     m = Module(name)
-    p = stream_ports(m, x, y)
-    en = m.wire("en", 1, f"~{m.bit(p['m_valid'], 0)} | {m.bit(p['m_ready'], 0)}", 0, 1)
+    xs = list(x) if isinstance(x, tuple) else [x]
+    ports = input_ports(m, xs)
+    m_data = m.port("output", "m_axis_tdata", y.bits)
+    m_valid = m.port("output", "m_axis_tvalid", 1)
+    m_ready = m.port("input", "m_axis_tready", 1)
+    en = m.wire("en", 1, f"~{m.bit(m_valid, 0)} | {m.bit(m_ready, 0)}", 0, 1)
     assert en.name == "en"
     st = Stages(m, levels_per_stage)
-    xs = [st.put(v, 0) for v in unpack(m, p["s_data"], x)]
-    outs = build(m, st, xs)
+    values = [[st.put(v, 0) for v in unpack(m, data, s)] for (data, _, _), s in zip(ports, xs)]
+    outs = build(m, st, values if isinstance(x, tuple) else values[0])
     deepest = max((d for _, d in outs), default=0)
     if stages(deepest, levels_per_stage) != latency:
         raise AssertionError(f"{name}: the network has {stages(deepest, levels_per_stage)} stages, the plan {latency}")
     last = latency - 1
     regs = [m.register(f"y{j}", st.at(v, last)) for j, (v, _) in enumerate(outs)]
-    m.drive(p["m_data"], pack(m, regs, y.type.width))
+    m.drive(m_data, pack(m, regs, y.type.width))
+    if len(ports) == 1:
+        taken = m.bit(ports[0][1], 0)
+        m.drive(ports[0][2], "en")
+    else:
+        taken = m.wire("all_valid", 1, " & ".join(m.bit(v, 0) for _, v, _ in ports), 0, 1).name
+        for _, _, ready in ports:
+            m.drive(ready, f"en & {taken}")
+        m.mark(Sig(taken, 1, 0, 1), 0, 0)
     valid = m.reg("valid", latency, 0, (1 << latency) - 1)
-    shift = m.bit(p["s_valid"], 0) if latency == 1 else f"{{{m.slice(valid, latency - 2, 0)}, {m.bit(p['s_valid'], 0)}}}"
-    m.drive(p["m_valid"], m.bit(valid, latency - 1))
-    m.drive(p["s_ready"], "en")
+    shift = taken if latency == 1 else f"{{{m.slice(valid, latency - 2, 0)}, {taken}}}"
+    m.drive(m_valid, m.bit(valid, latency - 1))
     m.mark(en, 0, 0)
     always = [
         "always @(posedge clk) begin",
