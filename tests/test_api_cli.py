@@ -175,3 +175,35 @@ def test_feeds_are_checked_against_the_model_inputs():
         design.predict([x, x, x])
     with pytest.raises(ValueError, match=r"\['c'\].*not inputs"):
         design.predict({"a": x, "b": x, "c": x})
+
+
+def test_argmax_output_replaces_the_softmax_by_the_class_index(tmp_path, digits):
+    x, labels = digits
+    plain = rtl4ml.convert(MODEL)
+    design = rtl4ml.convert(MODEL, {"passes": {"argmax_output": True}})
+    out = design.graph[design.graph.outputs[0]]
+    assert type(out.op).__name__ == "ArgMax" and out.name == plain.graph.outputs[0]
+    assert not any(type(n.op).__name__ == "Softmax" for n in design.graph.nodes)
+    assert out.precision.result.width == 4 and not out.precision.result.signed  # 10 classes
+    classes = design.predict(x)
+    assert classes.shape == (len(x),)
+    # the index of the largest logit, the first one on ties
+    logits = run_fixed(design.graph, {design.graph.inputs[0]: x}, keep_all=True)[out.inputs[0]].raw
+    np.testing.assert_array_equal(classes, logits.argmax(axis=1))
+    np.testing.assert_array_equal(design.predict_float(x), plain.predict_float(x).argmax(axis=1))
+    assert np.mean(classes == labels) >= 0.95
+    # the command line's --argmax is the same switch
+    np.save(tmp_path / "x.npy", x[:20])
+    result = runner.invoke(app, ["predict", str(MODEL), "-i", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"),
+                                 "--argmax"])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), classes[:20])
+
+
+def test_argmax_ties_pick_the_first_index():
+    from rtl4ml.ir import ArgMax, Graph, Input, Node
+
+    g = Graph([Node("x", Input((4,))), Node("a", ArgMax(), ("x",))], ["a"])
+    design = rtl4ml.convert(g, {"model": {"precision": "fixed<4,2>"}})
+    x = np.array([[0.5, 1.0, 1.0, -1.0], [1.9, 1.75, 3.0, 1.75], [0.0, 0.0, 0.0, 0.0]])  # 3.0 saturates to 1.75
+    np.testing.assert_array_equal(design.predict(x), [1, 0, 0])

@@ -217,6 +217,29 @@ def test_plan_rejects_folding_that_makes_no_sense():
 
 
 @pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
+def test_plan_of_a_branched_network_buffers_the_shorter_paths():
+    rng = np.random.default_rng(4)
+    d = rtl4ml.convert(branched(rng), {"model": {"weight": "fixed<8,2>"}, "layers": {"d3": {"reuse_factor": 4}}})
+    hp = plan(d)
+    lat = {e.node: e.latency for e in hp.engines}
+    at = hp.arrival
+    assert at["sum"] == max(lat["d1"] + lat["d2"], lat["d3"]) + lat["sum"]
+    assert at["cat"] == max(at["sum"], at["d1"]) + lat["cat"]
+    assert hp.latency == at["sm"] == at["out"] + lat["sm"] and hp.interval == 4
+    fifos = {(f.node, f.port): (f.source, f.depth) for f in hp.fifos}
+    shorter = "d3" if lat["d3"] < lat["d1"] + lat["d2"] else "d2"
+    port = 1 if shorter == "d3" else 0
+    assert fifos[("sum", port)] == (shorter, abs(lat["d1"] + lat["d2"] - lat["d3"]) + 1)
+    assert fifos[("cat", 1)] == ("d1", at["sum"] - at["d1"] + 1)
+    assert len(fifos) == 2
+    assert hp.consumers("x") == [("d1", 0), ("d3", 0)] and hp.consumers("d1") == [("d2", 0), ("cat", 1)]
+    tree = emit(d, hp)
+    top = top_name(d)
+    assert f"rtl/{top}_fork.v" in tree.paths("rtl") and f"rtl/{top}_fifo.v" in tree.paths("rtl")
+    assert hp["sm"].output.elements == 4 and hp["cat"].output.elements == 9
+
+
+@pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
 def test_emit_is_deterministic_and_names_are_sanitized():
     rng = np.random.default_rng(3)
     g = chain(Flatten(), dense(rng, 6, 5, Activation(K.RELU)), dense(rng, 5, 3), shape=(2, 3),
@@ -362,6 +385,9 @@ def _sim_cases():
     cfg4 = {"model": {"weight": "fixed<8,2>", "result": "fixed<12,4>", "table": "ufixed<10,1>",
                       "inv_table": "ufixed<12,2,RND,SAT>", "table_range": 4}}
     cases.append(pytest.param(g4, cfg4, {"adder_levels": 3}, id="softmax-groups"))
+    g5 = chain(dense(rng, 6, 7), dense(rng, 7, 5), Softmax())  # 5-bit logits: many ties
+    cfg5 = {"model": {"weight": "fixed<8,2>", "result": "fixed<5,2,RND,SAT>"}, "passes": {"argmax_output": True}}
+    cases.append(pytest.param(g5, cfg5, {}, id="argmax-ties"))
     return cases
 
 

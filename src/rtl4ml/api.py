@@ -11,7 +11,7 @@ from .config import Config, LayerConfig, config_from_dict, load_config
 from .emulate import run_fixed, run_float
 from .frontends.dispatch import LoadOptions, load_model
 from .frontends.model import ImportedModel
-from .ir import Graph
+from .ir import ArgMax, Graph
 from .passes import OPTIMIZE, PassContext, infer_precision
 
 CHUNK = 2048  # samples emulated at once: keeps intermediates cache- and memory-friendly
@@ -73,7 +73,9 @@ class Design:
     def _outputs(self, out: dict[str, np.ndarray]):
         # passes keep the order of outputs but may rename them (a fused activation)
         pairs = zip(self.graph.outputs, self.imported.graph.outputs)
-        res = [self.imported.output_layouts[src].from_ir(out[n]) for n, src in pairs]
+        # an argmax output is class indices: the IR shape without its size-1 last axis
+        res = [out[n][..., 0] if isinstance(self.graph[n].op, ArgMax) else
+               self.imported.output_layouts[src].from_ir(out[n]) for n, src in pairs]
         return res[0] if len(res) == 1 else res
 
     def _chunks(self, x):

@@ -23,6 +23,7 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", "-c", help="YAML 
 PrecisionOpt = Annotated[Optional[str], typer.Option("--precision", help="model-wide type, e.g. fixed<16,6>")]
 WeightOpt = Annotated[Optional[str], typer.Option("--weight-precision", help="model-wide weight type")]
 ReuseOpt = Annotated[Optional[int], typer.Option("--reuse", help="model-wide reuse factor", min=1)]
+ArgmaxOpt = Annotated[bool, typer.Option("--argmax", help="output the index of the largest value (drops a final softmax)")]
 CalOpt = Annotated[Optional[Path], typer.Option("--calibration", help=".npy sample inputs for fixed<W,auto> types")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="show tracebacks")]
 WeightsOpt = Annotated[
@@ -55,12 +56,13 @@ def _load_npy(path: Path, what: str) -> np.ndarray:
         raise ModelLoadError(f"{what} file '{path}' is not a readable .npy array: {e}") from None
 
 
-def _design(model: str, config, precision, weight_precision, reuse, calibration, weights, input_shape, allow_pickle):
+def _design(model: str, config, precision, weight_precision, reuse, argmax, calibration, weights, input_shape,
+            allow_pickle):
     from . import api
     from .config import Config, load_config, with_shortcuts
 
     cfg = load_config(config) if config else Config()
-    cfg = with_shortcuts(cfg, precision, weight_precision, reuse)
+    cfg = with_shortcuts(cfg, precision, weight_precision, reuse, argmax)
     cal = _load_npy(calibration, "calibration") if calibration else None
     return api.convert(model, cfg, cal, weights=weights, input_shape=_shape(input_shape), allow_pickle=allow_pickle)
 
@@ -93,6 +95,7 @@ MODEL_OPTIONS = {
     "precision": (PrecisionOpt, None),
     "weight_precision": (WeightOpt, None),
     "reuse": (ReuseOpt, None),
+    "argmax": (ArgmaxOpt, False),
     "calibration": (CalOpt, None),
     "weights": (WeightsOpt, None),
     "input_shape": (ShapeOpt, None),

@@ -152,8 +152,8 @@ def save_config(config: Config, path) -> None:
     write_text_atomic(p, text)
 
 
-def with_shortcuts(config: Config, precision=None, weight_precision=None, reuse=None) -> Config:
-    """Apply the command line's ``--precision``, ``--weight-precision``, ``--reuse``."""
+def with_shortcuts(config: Config, precision=None, weight_precision=None, reuse=None, argmax=False) -> Config:
+    """Apply the command line's ``--precision``, ``--weight-precision``, ``--reuse``, ``--argmax``."""
     model = config.model
     if precision is not None:
         model = replace(model, precision=parse_type(precision, "--precision"))
@@ -161,4 +161,5 @@ def with_shortcuts(config: Config, precision=None, weight_precision=None, reuse=
         model = replace(model, weight=parse_type(weight_precision, "--weight-precision"))
     if reuse is not None:
         model = replace(model, reuse_factor=int(reuse))
-    return replace(config, model=model)
+    passes = replace(config.passes, argmax_output=True) if argmax else config.passes
+    return replace(config, model=model, passes=passes)

@@ -118,6 +118,7 @@ class PassConfig:
     remove_identity: bool = True  # drop Dropout and Identity nodes
     fold_batchnorm: bool = True  # fold BatchNorm into the preceding Dense/Conv
     fuse_activations: bool = True  # apply activations inside the producing Dense/Conv
+    argmax_output: bool = False  # the output is the index of the largest value (a final Softmax dropped)
 
 
 @dataclass(frozen=True)

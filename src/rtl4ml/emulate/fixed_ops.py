@@ -175,6 +175,11 @@ def softmax(node: Node, x: FixedArray) -> np.ndarray:
     return p.result.from_raw(e * inv.astype(e.dtype), te.frac_bits + ti.frac_bits)
 
 
+def argmax(node: Node, x: FixedArray) -> np.ndarray:
+    """The index of the largest raw value over the last axis, the first on ties."""
+    return np.argmax(x.raw, axis=-1)[..., None].astype(np.int64)
+
+
 def add(node: Node, *xs: FixedArray) -> np.ndarray:
     frac = max(x.type.frac_bits for x in xs)
     bits = max(x.type.width + frac - x.type.frac_bits for x in xs) + math.ceil(math.log2(len(xs))) + 1
@@ -202,6 +207,7 @@ FIXED_KERNELS = {
     O.BatchNorm: batchnorm,
     O.Activation: activation,
     O.Softmax: softmax,
+    O.ArgMax: argmax,
     O.Add: add,
     O.Concat: concat,
 }

@@ -76,6 +76,7 @@ FLOAT_KERNELS = {
     O.BatchNorm: lambda op, x: x * op.scale + op.shift,
     O.Activation: activation,
     O.Softmax: softmax,
+    O.ArgMax: lambda op, x: np.argmax(x, axis=-1)[..., None].astype(np.float64),
     O.Add: lambda op, *xs: sum(xs[1:], xs[0]),
     O.Concat: concat,
     O.Flatten: lambda op, x: x.reshape(x.shape[0], -1),

@@ -17,13 +17,14 @@ from .cycles import (
     DEFAULT_ADDER_LEVELS,
     ROUND_LEVELS,
     activation_levels,
+    argmax_levels,
     constant_product_depth,
     multiply_depth,
     softmax_depths,
     stages,
 )
 from .linear import LinearArith, folded_rounding, linear_arith
-from .records import DenseImpl, Fifo, HwPlan, Impl, JoinImpl, JoinKind, PointwiseImpl, SoftmaxImpl, Stream, WireImpl
+from .records import ArgMaxImpl, DenseImpl, Fifo, HwPlan, Impl, JoinImpl, JoinKind, PointwiseImpl, SoftmaxImpl, Stream, WireImpl
 
 POINTWISE_ACTIVATIONS = (
     ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.LEAKY_RELU, ActivationKind.CLIP,
@@ -190,6 +191,14 @@ def _softmax(design, node: Node, x: Stream, adder_levels) -> SoftmaxImpl:
                        stages(depths.out, levels_per_stage), 1, x, Stream(x.elements, p.result))
 
 
+def _argmax(design, node: Node, x: Stream, adder_levels) -> ArgMaxImpl:
+    levels_per_stage = _levels_per_stage(design, node, adder_levels)
+    group = design.graph.shapes[node.inputs[0]][-1]
+    levels = argmax_levels(group)
+    out = Stream(x.elements // group, node.precision.result)
+    return ArgMaxImpl(node.name, group, levels_per_stage, levels, stages(levels, levels_per_stage), 1, x, out)
+
+
 def _live(graph) -> list[Node]:
     """The nodes the output depends on, in the graph's (topological) order."""
     if len(graph.inputs) != 1:
@@ -257,6 +266,8 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
             impl = _pointwise(design, node, xs[0], adder_levels)
         elif isinstance(op, O.Softmax):
             impl = _softmax(design, node, xs[0], adder_levels)
+        elif isinstance(op, O.ArgMax):
+            impl = _argmax(design, node, xs[0], adder_levels)
         elif isinstance(op, MOVES_DATA):
             if node.precision.result == xs[0].type:
                 impl = WireImpl(node.name, xs[0], xs[0])
@@ -266,7 +277,7 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
             raise UnsupportedError(
                 f"layer '{node.name}' ({op.label}): the Verilog backend does not implement it yet; "
                 "supported: Dense, BatchNorm, Activation (relu, leaky_relu, clip, hard_sigmoid, tanh, sigmoid, linear), "
-                "Softmax, Add, Concat, Flatten, Reshape, Dropout, Identity"
+                "Softmax, ArgMax, Add, Concat, Flatten, Reshape, Dropout, Identity"
             )
         engines.append(impl)
         streams[node.name] = impl.output

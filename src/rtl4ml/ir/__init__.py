@@ -6,6 +6,7 @@ from .ops import (
     Activation,
     ActivationKind,
     Add,
+    ArgMax,
     BatchNorm,
     Concat,
     Conv,
@@ -26,7 +27,7 @@ from .precision import NodePrecision, Table
 from .tensor import TensorType
 
 __all__ = [
-    "ALL_OPS", "Activation", "ActivationKind", "Add", "BatchNorm", "Concat", "Conv", "Dense",
+    "ALL_OPS", "Activation", "ActivationKind", "Add", "ArgMax", "BatchNorm", "Concat", "Conv", "Dense",
     "Dropout", "Flatten", "GlobalPool", "Graph", "Identity", "Input", "Node", "NodePrecision",
     "Op", "Padding", "Pool", "PoolKind", "Reshape", "Softmax", "Table", "TensorType",
 ]

@@ -402,6 +402,16 @@ class Softmax(Op):
 
 
 @dataclass(frozen=True, eq=False)
+class ArgMax(Op):
+    """The index of the largest element over the last axis (the first one on ties), kept
+    as an axis of size 1."""
+
+    def infer_shape(self, shapes):
+        (s,) = shapes
+        return s[:-1] + (1,)
+
+
+@dataclass(frozen=True, eq=False)
 class Add(Op):
     arity = None
 
@@ -473,6 +483,6 @@ class Identity(Op):
 
 
 ALL_OPS: tuple[type[Op], ...] = (
-    Input, Dense, Conv, Pool, GlobalPool, BatchNorm, Activation, Softmax,
+    Input, Dense, Conv, Pool, GlobalPool, BatchNorm, Activation, Softmax, ArgMax,
     Add, Concat, Flatten, Reshape, Dropout, Identity,
 )

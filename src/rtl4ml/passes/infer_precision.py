@@ -177,6 +177,9 @@ def _node_precision(r: _Resolver, node: Node, types: dict[str, FixedType]) -> No
     ) or (isinstance(op, O.Concat) and len(set(ins)) == 1)
     if keeps_type and not r.explicit_result(node):
         return NodePrecision(ins[0])
+    if isinstance(op, O.ArgMax):
+        bits = max((r.graph.shapes[node.inputs[0]][-1] - 1).bit_length(), 1)
+        return NodePrecision(FixedType(bits, bits, signed=False))
     result = r.from_calibration(node, "result")
     if isinstance(op, (O.Dense, O.Conv)):
         extras = _linear(r, node, ins[0], op.weight, op.bias, result)
