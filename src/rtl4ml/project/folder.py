@@ -18,6 +18,7 @@ import math
 from ..backends.verilog import FileTree, emit, top_name
 from ..emulate import run_fixed
 from ..hw import HwPlan, plan
+from ..hw.records import JoinImpl
 from ..ir.serialize import graph_to_dict
 from ..tools import format_hex, make_testbench, pack, write_vivado_tcl, write_yosys_script
 from .stimuli import random_raw
@@ -42,7 +43,8 @@ def design_summary(design, hp: HwPlan, top: str) -> dict:
         entry = {
             "name": e.node, "op": node.op.label, "implementation": type(e).__name__,
             "latency_cycles": e.latency, "interval_cycles": e.interval,
-            "input": {"elements": e.input.elements, "type": str(e.input.type)},
+            "inputs": [{"from": s, "elements": x.elements, "type": str(x.type)}
+                       for s, x in zip(hp.sources[e.node], _inputs(e))],
             "output": {"elements": e.output.elements, "type": str(e.output.type)},
         }
         for key in ("weight", "bias", "accumulator", "pre_activation"):
@@ -60,7 +62,13 @@ def design_summary(design, hp: HwPlan, top: str) -> dict:
         "predicted_latency_cycles": hp.latency,
         "predicted_interval_cycles": hp.interval,
         "layers": layers,
+        "fifos": [{"from": f.source, "to": f.node, "port": f.port, "depth": f.depth, "bits": f.stream.bits}
+                  for f in hp.fifos],
     }
+
+
+def _inputs(e) -> tuple:
+    return e.inputs if isinstance(e, JoinImpl) else (e.input,)
 
 
 def _readme(top: str, hp: HwPlan) -> str:
