@@ -235,7 +235,9 @@ def test_plan_of_a_branched_network_buffers_the_shorter_paths():
     assert hp.consumers("x") == [("d1", 0), ("d3", 0)] and hp.consumers("d1") == [("d2", 0), ("cat", 1)]
     tree = emit(d, hp)
     top = top_name(d)
-    assert f"rtl/{top}_fork.v" in tree.paths("rtl") and f"rtl/{top}_fifo.v" in tree.paths("rtl")
+    depths = sorted({f.depth for f in hp.fifos})
+    assert tree.paths("rtl") == sorted([f"rtl/{top}.v", f"rtl/{top}_fork.v"] + [f"rtl/{top}_fifo{k}.v" for k in depths]
+                                       + [f"rtl/{top}_{e.node}.v" for e in hp.engines])
     assert hp["sm"].output.elements == 4 and hp["cat"].output.elements == 9
 
 
@@ -353,10 +355,43 @@ def _random_case(seed: int):
     return graph, {"model": {"weight": weight, "input": "fixed<10,4>"}, "layers": layers}
 
 
+def _random_branched_case(seed: int):
+    """A random network with skip connections: each Dense reads the newest tensor; after
+    it, an Add with an earlier tensor of the same size or a Concat with any earlier one."""
+    rng = np.random.default_rng(100 + seed)
+    sizes = {"x": int(rng.integers(3, 9))}
+    nodes, newest, layers = [Node("x", Input((sizes["x"],)))], "x", {}
+    for k in range(int(rng.integers(3, 5))):
+        n_out = int(rng.choice([sizes["x"], int(rng.integers(2, 9))]))
+        act = Activation(K.RELU) if rng.random() < 0.6 else None
+        name = f"d{k}"
+        nodes.append(Node(name, dense(rng, sizes[newest], n_out, act), (newest,)))
+        sizes[name] = n_out
+        if rng.random() < 0.4:
+            layers[name] = {"reuse_factor": int(rng.choice([r for r in (2, 3, 4) if sizes[newest] * n_out % r == 0] or [1]))}
+        newest = name
+        earlier = [t for t in sizes if t != newest]
+        same = [t for t in earlier if sizes[t] == sizes[newest]]
+        if same and rng.random() < 0.6:
+            other = same[int(rng.integers(len(same)))]
+            nodes.append(Node(f"add{k}", Add(), (newest, other) if rng.random() < 0.5 else (other, newest)))
+            sizes[f"add{k}"] = sizes[newest]
+            layers[f"add{k}"] = {"result": "fixed<14,6,RND_CONV,SAT>"}
+            newest = f"add{k}"
+        elif rng.random() < 0.5:
+            other = earlier[int(rng.integers(len(earlier)))]
+            nodes.append(Node(f"cat{k}", Concat(), (other, newest)))
+            sizes[f"cat{k}"] = sizes[newest] + sizes[other]
+            newest = f"cat{k}"
+    graph = Graph(nodes, [newest], name=f"branchy{seed}")
+    return graph, {"model": {"weight": "fixed<7,2>", "input": "fixed<10,4>", "result": "fixed<13,5>"}, "layers": layers}
+
+
 def _sim_cases():
     rng = np.random.default_rng(11)
     # odd seeds: canonical signed digits only, even: the best adder graph available
     cases = [pytest.param(*_random_case(s), {"optimizer": "csd"} if s % 2 else {}, id=f"random{s}") for s in range(4)]
+    cases += [pytest.param(*_random_branched_case(s), {}, id=f"random-branched{s}") for s in range(3)]
     g = chain(dense(rng, 6, 5), Activation(K.RELU), dense(rng, 5, 4, Activation(K.CLIP, min_value=-np.inf, max_value=0.75)))
     own = {"n0": {"result": "fixed<10,4,RND_MIN_INF,SAT>"}, "n2": {"accumulator": "fixed<14,6,RND_CONV,SAT>"}}
     cases.append(pytest.param(g, {"model": {"weight": "fixed<8,2>"}, "layers": own}, {}, id="pre-activation+accumulator"))

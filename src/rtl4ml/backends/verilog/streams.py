@@ -1,8 +1,10 @@
 """Stream plumbing of the top level: a fork (one stream to several readers) and a FIFO
-(on the shorter input paths of a join). Both are parameterized Verilog-2005 modules,
-written once per design."""
+(on the shorter input paths of a join). The fork is written once per design, the FIFO
+once per depth."""
 
 from __future__ import annotations
+
+from .netlist import literal
 
 
 def fork_module(name: str) -> str:
@@ -31,14 +33,14 @@ endmodule
 """
 
 
-def fifo_module(name: str) -> str:
-    """A first-in first-out buffer of DEPTH samples of WIDTH bits. A sample written in
+def fifo_module(name: str, depth: int) -> str:
+    """A first-in first-out buffer of ``depth`` samples of WIDTH bits. A sample written in
     one cycle can be read in the next; ``s_axis_tready`` is high while it is not full
-    (it does not depend on ``m_axis_tready``)."""
+    (it does not depend on ``m_axis_tready``). One module per depth, so every constant
+    has its exact width."""
+    aw = address_bits(depth)
     return f"""module {name} #(
-    parameter WIDTH = 1,
-    parameter DEPTH = 2,
-    parameter AW = 1
+    parameter WIDTH = 1
 ) (
     input  wire clk,
     input  wire rst,
@@ -49,28 +51,26 @@ def fifo_module(name: str) -> str:
     output wire m_axis_tvalid,
     input  wire m_axis_tready
 );
-    localparam [AW:0] FULL = DEPTH;
-    localparam [AW-1:0] LAST = DEPTH - 1;
-    reg [WIDTH-1:0] mem [0:DEPTH-1];
-    reg [AW-1:0] wr;
-    reg [AW-1:0] rd;
-    reg [AW:0] count;
+    reg [WIDTH-1:0] mem [0:{depth - 1}];
+    reg [{aw - 1}:0] wr;
+    reg [{aw - 1}:0] rd;
+    reg [{aw}:0] count;
     wire push = s_axis_tvalid && s_axis_tready;
     wire pop = m_axis_tvalid && m_axis_tready;
-    assign s_axis_tready = count != FULL;
-    assign m_axis_tvalid = count != {{(AW + 1){{1'b0}}}};
+    assign s_axis_tready = count != {literal(depth, aw + 1)};
+    assign m_axis_tvalid = count != {literal(0, aw + 1)};
     assign m_axis_tdata = mem[rd];
     always @(posedge clk) begin
         if (push) mem[wr] <= s_axis_tdata;
         if (rst) begin
-            wr <= {{AW{{1'b0}}}};
-            rd <= {{AW{{1'b0}}}};
-            count <= {{(AW + 1){{1'b0}}}};
+            wr <= {literal(0, aw)};
+            rd <= {literal(0, aw)};
+            count <= {literal(0, aw + 1)};
         end else begin
-            if (push) wr <= wr == LAST ? {{AW{{1'b0}}}} : wr + 1'b1;
-            if (pop) rd <= rd == LAST ? {{AW{{1'b0}}}} : rd + 1'b1;
-            if (push && !pop) count <= count + 1'b1;
-            else if (pop && !push) count <= count - 1'b1;
+            if (push) wr <= wr == {literal(depth - 1, aw)} ? {literal(0, aw)} : wr + {literal(1, aw)};
+            if (pop) rd <= rd == {literal(depth - 1, aw)} ? {literal(0, aw)} : rd + {literal(1, aw)};
+            if (push && !pop) count <= count + {literal(1, aw + 1)};
+            else if (pop && !push) count <= count - {literal(1, aw + 1)};
         end
     end
 endmodule
@@ -78,5 +78,5 @@ endmodule
 
 
 def address_bits(depth: int) -> int:
-    """The FIFO's AW parameter: bits of an index below ``depth``."""
+    """Bits of an index below ``depth``."""
     return max((depth - 1).bit_length(), 1)
