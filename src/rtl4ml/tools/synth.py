@@ -33,7 +33,7 @@ from pathlib import Path
 
 from rtl4ml.tools._run import run_tool
 from rtl4ml.tools.errors import ToolError
-from rtl4ml.tools.rtl_files import resolve_data_files, resolve_rtl
+from rtl4ml.tools.rtl_files import resolve_sources
 from rtl4ml.tools.which import which
 from rtl4ml.util.choice import Choice
 
@@ -311,11 +311,11 @@ def synthesize(
     inside ``workdir``) also writes the mapped netlist.
     """
     target = Target.parse(target)
-    files = resolve_rtl(rtl_files)
+    files, data_paths = resolve_sources(rtl_files, data_files)
     with tempfile.TemporaryDirectory(prefix="rtl4ml-synth-") as tmp:
         work = Path(workdir).resolve() if workdir is not None else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        for data in resolve_data_files(rtl_files, data_files):
+        for data in data_paths:
             (work / data.name).write_bytes(data.read_bytes())
         for name in (RTL_STAT_JSON, STAT_JSON):
             (work / name).unlink(missing_ok=True)
