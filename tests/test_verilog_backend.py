@@ -60,7 +60,7 @@ def dense(rng, n_in, n_out, act=None, scale=0.8):
 
 def lint_tree(tree: FileTree, top: str, tmp_path: Path) -> list[str]:
     out = tree.write(tmp_path / "lint")
-    files = [str(out / p) for p in tree.paths("rtl")]
+    files = [str(out / p) for p in tree.paths("rtl") if p.endswith(".v")]
     proc = subprocess.run(
         ["verilator", "--lint-only", "-Wall", "--top-module", top, *files],
         capture_output=True, text=True, cwd=out / "rtl", check=False,

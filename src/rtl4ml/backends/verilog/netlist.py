@@ -102,6 +102,13 @@ class Module:
         self.decls.append(f"reg [{width - 1}:0] {sig.name};")
         return sig
 
+    def memory(self, hint: str, width: int, depth: int) -> str:
+        """The name of a new memory ``reg [width-1:0] name [0:depth-1]`` (read whole words
+        only; its bits are not tracked)."""
+        name = self.names.take(hint)
+        self.decls.append(f"reg [{width - 1}:0] {name} [0:{depth - 1}];")
+        return name
+
     def drive(self, out: Sig, expr: str) -> None:
         self.body.append(f"assign {out.name} = {expr};")
 

@@ -1,0 +1,94 @@
+"""The weight ROM of a folded Dense engine and its memory image (``$readmemh`` file).
+
+A folded Dense with reuse factor R and ``M = n_in * n_out / R`` multipliers computes
+product ``k = j * n_in + i`` (output j, input i) on multiplier ``k // R`` in cycle
+``k % R``. Word ``r`` of the ROM holds every multiplier's weight for cycle ``r``:
+multiplier ``m`` in bits ``[m*W + W-1 : m*W]``, ``W`` the weight type's width, each
+weight its raw integer (two's complement when the type is signed). The image has one
+line per word, word 0 first, in hexadecimal (most significant digit first, zero padded
+to whole digits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...config import Strategy
+from ...hw.records import DenseImpl
+
+#: Fewest cycles per sample (ROM words) for which the weights go to an inferred memory;
+#: with fewer, a word select is a 2:1 multiplexer per bit, kept as logic.
+MIN_ROM_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class WeightRom:
+    """``words[r]``: the weights of cycle r, ``slots`` fields of ``slot_bits`` bits."""
+
+    slot_bits: int
+    slots: int
+    words: tuple[int, ...]
+
+    @property
+    def width(self) -> int:
+        return self.slot_bits * self.slots
+
+    @property
+    def depth(self) -> int:
+        return len(self.words)
+
+    def field(self, word: int, slot: int) -> int:
+        """Raw bits of multiplier ``slot``'s weight in word ``word`` (unsigned)."""
+        return (self.words[word] >> (slot * self.slot_bits)) & ((1 << self.slot_bits) - 1)
+
+    def mem_text(self) -> str:
+        """The ``$readmemh`` image: one hexadecimal line per word, word 0 first."""
+        digits = (self.width + 3) // 4
+        return "".join(f"{w:0{digits}x}\n" for w in self.words)
+
+
+def multiplier_weights(impl: DenseImpl, mi: int) -> list[int]:
+    """Raw weights multiplier ``mi`` uses in cycles 0..R-1."""
+    a, R = impl.arith, impl.reuse_factor
+    return [int(a.weight[k % a.n_in, k // a.n_in]) for k in range(mi * R, (mi + 1) * R)]
+
+
+def weight_rom(impl: DenseImpl) -> WeightRom:
+    """The ROM of a folded Dense (every multiplier, whether or not its weight varies)."""
+    a, R = impl.arith, impl.reuse_factor
+    if impl.strategy is not Strategy.RESOURCE:
+        raise ValueError(f"layer '{impl.node}': only a folded Dense (strategy resource) has a weight ROM")
+    wt = a.precision.weight
+    bits = wt.width
+    M = a.n_in * a.n_out // R
+    words = [0] * R
+    for mi in range(M):
+        for r, w in enumerate(multiplier_weights(impl, mi)):
+            if not wt.raw_min <= w <= wt.raw_max:
+                raise ValueError(f"layer '{impl.node}': raw weight {w} (multiplier {mi}, cycle {r}) is outside {wt}")
+            words[r] |= (w % (1 << bits)) << (mi * bits)
+    return WeightRom(bits, M, tuple(words))
+
+
+def uses_rom(impl: DenseImpl) -> bool:
+    """Whether the engine reads its weights from an inferred memory: a folded Dense of at
+    least :data:`MIN_ROM_DEPTH` cycles per sample where some multiplier's weight varies
+    from cycle to cycle (constant weights stay constants)."""
+    if not isinstance(impl, DenseImpl) or impl.strategy is not Strategy.RESOURCE:
+        return False
+    if impl.reuse_factor < MIN_ROM_DEPTH:
+        return False
+    M = impl.n_in * impl.n_out // impl.reuse_factor
+    return any(len(set(multiplier_weights(impl, mi))) > 1 for mi in range(M))
+
+
+def rom_file(module: str) -> str:
+    """File name of the memory image of engine module ``module``."""
+    return f"{module}_w.mem"
+
+
+def folded_memories(module: str, impl: DenseImpl) -> dict[str, str]:
+    """Memory images (``$readmemh`` files, by file name) folded Dense module ``module`` reads."""
+    if uses_rom(impl):
+        return {rom_file(module): weight_rom(impl).mem_text()}
+    return {}
