@@ -3,13 +3,13 @@
 ``M = n_in * n_out / R`` multipliers; product ``k = j * n_in + i`` (output j, input i) is
 computed by multiplier ``k // R`` in cycle ``k % R`` of a sample. Its weight comes from
 word ``k % R`` of a weight ROM (:mod:`.weight_rom`): a memory initialized by
-``$readmemh`` and read synchronously, so that synthesis maps it to block RAM, LUT RAM
-or logic as it sees fit; a multiplier whose weight never changes uses the constant, and
-short ROMs (fewer than ``MIN_ROM_DEPTH`` words) are a case statement on the cycle
-counter. Per-output accumulators start from the bias.
+``$readmemh``, marked for block RAM (``rom_style``) and read synchronously as block RAM
+needs; a multiplier whose weight never changes uses the constant, and ROMs too small
+for a block RAM (:func:`.weight_rom.uses_rom`) are a case statement on the cycle counter
+(LUT logic). Per-output accumulators start from the bias.
 
 Timing: the sample is registered when it is accepted; cycles 0..R-1 then use ROM words
-0..R-1, and the last one writes the result register, so latency is R + 1. The ROM is
+0..R-1, and the last one writes the result register, so latency is R + 1. A memory is
 read one cycle ahead: the clock edge that sets the counter to r also registers word r
 (the edge that accepts a sample reads word 0, each advance the next one; a stall reads
 nothing and keeps the word). A new sample is accepted only when the engine is free:
@@ -181,7 +181,7 @@ def _rom_read(m: Module, file: str, rom: WeightRom, cnt: Sig, accept: Sig, advan
     cycle the counter is in. The edge that accepts a sample reads word 0, each advance
     the next word (the address is the counter's next value); otherwise the word holds."""
     cw = cnt.width
-    mem = m.memory("rom", rom.width, rom.depth)
+    mem = m.memory("rom", rom.width, rom.depth, {"rom_style": "block"})
     word = m.reg("rom_word", rom.width, 0, (1 << rom.width) - 1)
     addr = m.wire("rom_addr", cw, f"{m.bit(accept, 0)} ? {literal(0, cw)} : {m.ref(cnt)} + {literal(1, cw)}",
                   0, rom.depth - 1)

@@ -16,9 +16,14 @@ from dataclasses import dataclass
 from ...config import Strategy
 from ...hw.records import DenseImpl
 
-#: Fewest cycles per sample (ROM words) for which the weights go to an inferred memory;
-#: with fewer, a word select is a 2:1 multiplexer per bit, kept as logic.
-MIN_ROM_DEPTH = 4
+#: Fewest words (cycles per sample) of a ROM that goes to block RAM. As LUT logic a ROM
+#: costs about one LUT6 per 64 bits; an 18 Kb block RAM is 512 words of 36 bits, so a
+#: shallower ROM would leave most of each block empty.
+MIN_ROM_DEPTH = 256
+
+#: Fewest bits of varying weights (words x bits of the multipliers whose weight changes)
+#: of a ROM that goes to block RAM: each block then replaces at least ~128 LUTs.
+MIN_ROM_BITS = 8192
 
 
 @dataclass(frozen=True)
@@ -70,16 +75,20 @@ def weight_rom(impl: DenseImpl) -> WeightRom:
     return WeightRom(bits, M, tuple(words))
 
 
-def uses_rom(impl: DenseImpl) -> bool:
-    """Whether the engine reads its weights from an inferred memory: a folded Dense of at
-    least :data:`MIN_ROM_DEPTH` cycles per sample where some multiplier's weight varies
-    from cycle to cycle (constant weights stay constants)."""
-    if not isinstance(impl, DenseImpl) or impl.strategy is not Strategy.RESOURCE:
-        return False
-    if impl.reuse_factor < MIN_ROM_DEPTH:
-        return False
+def varying_multipliers(impl: DenseImpl) -> list[int]:
+    """The multipliers whose weight changes from cycle to cycle (the others use a constant)."""
     M = impl.n_in * impl.n_out // impl.reuse_factor
-    return any(len(set(multiplier_weights(impl, mi))) > 1 for mi in range(M))
+    return [mi for mi in range(M) if len(set(multiplier_weights(impl, mi))) > 1]
+
+
+def uses_rom(impl: DenseImpl) -> bool:
+    """Whether the engine reads its weights from a block RAM: a folded Dense of at least
+    :data:`MIN_ROM_DEPTH` cycles per sample whose varying weights take at least
+    :data:`MIN_ROM_BITS` bits. Smaller ROMs are a case statement on the cycle counter."""
+    if impl.strategy is not Strategy.RESOURCE or impl.reuse_factor < MIN_ROM_DEPTH:
+        return False
+    bits = impl.reuse_factor * impl.arith.precision.weight.width * len(varying_multipliers(impl))
+    return bits >= MIN_ROM_BITS
 
 
 def rom_file(module: str) -> str:
