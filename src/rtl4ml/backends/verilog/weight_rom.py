@@ -42,10 +42,6 @@ class WeightRom:
     def depth(self) -> int:
         return len(self.words)
 
-    def field(self, word: int, slot: int) -> int:
-        """Raw bits of multiplier ``slot``'s weight in word ``word`` (unsigned)."""
-        return (self.words[word] >> (slot * self.slot_bits)) & ((1 << self.slot_bits) - 1)
-
     def mem_text(self) -> str:
         """The ``$readmemh`` image: one hexadecimal line per word, word 0 first."""
         digits = (self.width + 3) // 4
