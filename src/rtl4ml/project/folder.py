@@ -19,7 +19,13 @@ from ..backends.verilog import FileTree, emit, top_name
 from ..emulate import run_fixed
 from ..hw import HwPlan, plan
 from ..ir.serialize import graph_to_dict
-from ..tools import format_hex, make_testbench, pack, write_vivado_tcl, write_yosys_script
+from ..tools import (
+    format_hex,
+    make_testbench,
+    pack,
+    write_vivado_tcl,
+    write_yosys_script,
+)
 from ..tools.rtl_files import MEM_SUFFIX
 from .stimuli import random_raw
 
