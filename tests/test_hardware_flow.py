@@ -117,3 +117,22 @@ def test_verify_of_a_folder_that_is_not_a_build(tmp_path):
 def test_design_simulate_api():
     report = rtl4ml.convert(mlp(1), CONFIG).simulate(samples=60, stalls=True)
     assert report.ok and report.mismatches == 0
+
+
+@pytest.mark.sim
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="icarus verilog not installed")
+def test_folder_with_weights_in_block_ram(tmp_path):
+    rng = np.random.default_rng(3)
+    graph = Graph([Node("x", Input((32,))), Node("fc", Dense(rng.uniform(-1.5, 1.5, (32, 32)), np.zeros(32)), ("x",))],
+                  ["fc"], "rom net")
+    save_graph(graph, tmp_path / "rom.json")
+    (tmp_path / "c.yml").write_text("model: {precision: 'fixed<10,4>', weight: 'fixed<8,2>'}\nlayers: {fc: {reuse_factor: 256}}\n")
+    out = build_folder((tmp_path / "rom.json", tmp_path / "c.yml"), tmp_path / "b")
+    assert (out / "rtl" / "rom_net_fc_w.mem").is_file()
+    assert "read_mem [list {rtl/rom_net_fc_w.mem}]" in (out / "scripts" / "vivado.tcl").read_text()
+    assert "rtl/rom_net_fc_w.mem" in (out / "scripts" / "synth_xc7.ys").read_text()
+    assert "copy `rtl/*.mem` into `tb/`" in (out / "README.md").read_text()
+    result = runner.invoke(app, ["verify", str(out), "--samples", "12", "--stalls", "--simulator", "icarus", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["mismatches"] == 0 and report["latency_cycles"] == report["predicted_latency_cycles"] == 257

@@ -279,6 +279,15 @@ def test_rom_images_beside_the_rtl_are_found(rtl_dir: Path, samples: np.ndarray)
     assert result.outputs == [ROM[v & 15] for v in samples[:, 0]]
 
 
+@pytest.mark.sim
+def test_rom_images_in_a_list_of_files_are_data(rtl_dir: Path, samples: np.ndarray) -> None:
+    files = sorted((rtl_dir / "rom_lookup").iterdir())  # the .v and the .mem
+    assert [p.suffix for p in files] == [".mem", ".v"]
+    result = simulate(iter(files), "rom_lookup", 32, 8, pack(samples[:30], 8), simulator=cheapest_simulator())
+    assert result.outputs == [ROM[v & 15] for v in samples[:30, 0]]
+    assert not [w for w in lint(files, "rom_lookup") if ".mem" in w]  # the image is no source
+
+
 @pytest.mark.synth
 def test_rom_images_beside_the_rtl_are_synthesized(rtl_dir: Path) -> None:
     need("yosys")

@@ -91,7 +91,7 @@ def residual(rng) -> Graph:
 
 def lint_tree(tree: FileTree, top: str, tmp_path: Path) -> list[str]:
     out = tree.write(tmp_path / "lint")
-    files = [str(out / p) for p in tree.paths("rtl")]
+    files = [str(out / p) for p in tree.paths("rtl") if p.endswith(".v")]
     proc = subprocess.run(
         ["verilator", "--lint-only", "-Wall", "--top-module", top, *files],
         capture_output=True, text=True, cwd=out / "rtl", check=False,
@@ -423,6 +423,10 @@ def _sim_cases():
     g5 = chain(dense(rng, 6, 7), dense(rng, 7, 5), Softmax())  # 5-bit logits: many ties
     cfg5 = {"model": {"weight": "fixed<8,2>", "result": "fixed<5,2,RND,SAT>"}, "passes": {"argmax_output": True}}
     cases.append(pytest.param(g5, cfg5, {}, id="argmax-ties"))
+    rng = np.random.default_rng(12)  # weights in block RAM: 288 words (not a power of two)
+    rom = chain(dense(rng, 24, 48, Activation(K.RELU), scale=0.3), dense(rng, 48, 4, scale=0.3), shape=(24,))
+    cases.append(pytest.param(rom, {"model": {"weight": "fixed<8,2>"}, "layers": {"n0": {"reuse_factor": 288}}}, {},
+                              id="folded-block-ram-rom"))
     return cases
 
 
@@ -475,3 +479,58 @@ def test_edge_designs_are_lint_clean(tmp_path):
     for k, (graph, config, options) in enumerate(designs):
         design = rtl4ml.convert(graph, config)
         assert lint_tree(emit(design, **options), top_name(design), tmp_path / str(k)) == [], (config, options)
+
+
+# ---- folded weights in block RAM -----------------------------------------------------
+def _folded(n_in: int, n_out: int, reuse: int, constant: slice = slice(0)):
+    """A folded Dense ``fc`` (weights fixed<8,2>); the ``constant`` columns are all 0.5."""
+    rng = np.random.default_rng(4)
+    w = rng.uniform(-1.9, 1.9, (n_in, n_out))
+    w[:, constant] = 0.5
+    graph = chain(Dense(w, rng.uniform(-0.5, 0.5, n_out)), shape=(n_in,), names=["fc"], name="folded")
+    return graph, rtl4ml.convert(graph, {"model": {"weight": "fixed<8,2>"}, "layers": {"fc": {"reuse_factor": reuse}}})
+
+
+def test_folded_weight_rom_image_holds_the_weight_matrix():
+    # 8 multipliers of 288 products each; multiplier 1 (columns 12..23) has a constant
+    # weight, which the logic uses directly, but its field is in the image all the same
+    graph, design = _folded(24, 96, 288, constant=slice(12, 24))
+    tree = emit(design)
+    assert tree == emit(_folded(24, 96, 288, constant=slice(12, 24))[1])  # byte-identical
+    assert tree.paths() == ["rtl/folded.v", "rtl/folded_fc.v", "rtl/folded_fc_w.mem"]
+    verilog = tree.text("rtl/folded_fc.v")
+    assert '$readmemh("folded_fc_w.mem", rom);' in verilog
+    assert '(* rom_style = "block" *) reg [63:0] rom [0:287];' in verilog
+    assert "assign ws1 = rom_word[15:8];" not in verilog and "assign ws0 = rom_word[7:0];" in verilog
+    # word r, field m (8 bits, two's complement): the weight of product k = m * R + r,
+    # k = j * n_in + i for output j, input i
+    lines = tree.text("rtl/folded_fc_w.mem").splitlines()
+    assert len(lines) == 288 and all(len(line) == 16 for line in lines)
+    raw = FixedType.parse("fixed<8,2>").quantize(graph["fc"].op.weight)
+    got = np.zeros_like(raw)
+    for r, line in enumerate(lines):
+        word = int(line, 16)
+        for m in range(8):
+            field = (word >> (8 * m)) & 0xFF
+            k = m * 288 + r
+            got[k % 24, k // 24] = field - 256 if field >= 128 else field
+    assert np.array_equal(got, raw)
+
+
+@pytest.mark.parametrize("n_in,n_out,reuse", [(24, 48, 144), (8, 64, 256), (6, 4, 24)])
+def test_small_folded_roms_stay_logic(n_in, n_out, reuse):
+    # 144 words (too shallow), 256 words of 16 bits (too few bits), a tiny layer
+    tree = emit(_folded(n_in, n_out, reuse)[1])
+    assert tree.paths() == ["rtl/folded.v", "rtl/folded_fc.v"]
+    assert "$readmemh" not in tree.text("rtl/folded_fc.v") and "case (cnt)" in tree.text("rtl/folded_fc.v")
+
+
+@pytest.mark.synth
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+def test_folded_weight_rom_synthesizes_to_block_ram(tmp_path):
+    synth = pytest.importorskip("rtl4ml.tools.synth")
+    _, design = _folded(32, 32, 256)
+    out = emit(design).write(tmp_path / "rom")
+    result = synth.synthesize(out / "rtl", "folded", "xc7")
+    assert result.bram >= 1 and {"RAMB18E1", "RAMB36E1"} & set(result.cells), result.cells
+    assert result.latches == 0 and result.dsp == 4

@@ -74,7 +74,7 @@ def verify(folder, samples: int = 256, stalls: bool = False, simulator: str = "v
     raw = random_raw(in_t, graph.shapes[graph.inputs[0]], samples, seed)
     words = pack(raw.reshape(samples, -1), in_t.width)
     want = expected_raw(graph, raw)
-    rtl = sorted((folder / "rtl").iterdir())
+    rtl = folder / "rtl"  # its Verilog and memory images
     with compile_testbench(rtl, top, i["bits"], o["bits"], samples, simulator=simulator) as tb:
         runs = [tb.run(words)]
         if stalls:

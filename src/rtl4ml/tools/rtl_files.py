@@ -14,7 +14,8 @@ MEM_SUFFIX = ".mem"
 
 def resolve_rtl(rtl: str | Path | Iterable[str | Path]) -> list[Path]:
     """Absolute paths of the HDL files: ``rtl`` is a folder (its ``*.v`` and ``*.sv``
-    files, sorted by name) or a list of files. Raises :class:`ValueError` if none exist."""
+    files, sorted by name) or a list of files (memory images among them are left out:
+    see :func:`resolve_data_files`). Raises :class:`ValueError` if none exist."""
     if isinstance(rtl, (str, Path)):
         root = Path(rtl)
         if root.is_dir():
@@ -24,9 +25,10 @@ def resolve_rtl(rtl: str | Path | Iterable[str | Path]) -> list[Path]:
             return [p.resolve() for p in files]
         rtl = [root]
     files = [Path(p) for p in rtl]
+    missing = [str(p) for p in files if not p.is_file()]
+    files = [p for p in files if p.suffix != MEM_SUFFIX]
     if not files:
         raise ValueError("no RTL files given")
-    missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise ValueError(f"RTL file(s) not found: {', '.join(missing)}")
     return [p.resolve() for p in files]
@@ -34,15 +36,25 @@ def resolve_rtl(rtl: str | Path | Iterable[str | Path]) -> list[Path]:
 
 def resolve_data_files(rtl: str | Path | Iterable[str | Path],
                        extra: Iterable[str | Path] = ()) -> list[Path]:
-    """Memory images the RTL reads at run time: the ``*.mem`` files of an RTL folder, plus
-    ``extra`` files. They are copied to the folder the simulator or Yosys runs in, since
-    ``$readmemh`` paths are relative to it."""
+    """Memory images the RTL reads at run time: the ``*.mem`` files of an RTL folder (or
+    of a list of files), plus ``extra`` files. They are copied to the folder the
+    simulator or Yosys runs in, since ``$readmemh`` paths are relative to it."""
     files: list[Path] = []
     if isinstance(rtl, (str, Path)) and Path(rtl).is_dir():
         files += sorted(p for p in Path(rtl).iterdir() if p.suffix == MEM_SUFFIX and p.is_file())
+    elif not isinstance(rtl, (str, Path)):
+        files += [Path(p) for p in rtl if Path(p).suffix == MEM_SUFFIX]
     for path in extra:
         path = Path(path)
         if not path.is_file():
             raise ValueError(f"data file not found: {path}")
         files.append(path)
     return [p.resolve() for p in files]
+
+
+def resolve_sources(rtl: str | Path | Iterable[str | Path],
+                    extra: Iterable[str | Path] = ()) -> tuple[list[Path], list[Path]]:
+    """:func:`resolve_rtl` and :func:`resolve_data_files` of the same ``rtl`` (read once)."""
+    if not isinstance(rtl, (str, Path)):
+        rtl = list(rtl)
+    return resolve_rtl(rtl), resolve_data_files(rtl, extra)

@@ -19,7 +19,7 @@ from typing import Self
 from rtl4ml.tools._run import first_error_lines, run_tool
 from rtl4ml.tools.errors import ToolError
 from rtl4ml.tools.packing import read_hex, write_hex
-from rtl4ml.tools.rtl_files import resolve_data_files, resolve_rtl
+from rtl4ml.tools.rtl_files import resolve_rtl, resolve_sources
 from rtl4ml.tools.testbench import (
     ERROR_PREFIX,
     SUMMARY_PREFIX,
@@ -207,8 +207,7 @@ def compile_testbench(
     missing or the build fails.
     """
     sim = Simulator.parse(simulator)
-    files = resolve_rtl(rtl_files)
-    data = resolve_data_files(rtl_files, data_files)
+    files, data = resolve_sources(rtl_files, data_files)
     tmp = None
     if workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="rtl4ml-sim-")

@@ -1,13 +1,20 @@
 """The folded Dense engine (strategy resource, reuse factor R).
 
 ``M = n_in * n_out / R`` multipliers; product ``k = j * n_in + i`` (output j, input i) is
-computed by multiplier ``k // R`` in cycle ``k % R`` of a sample, its weight read from a
-ROM word per cycle (a case statement on the cycle counter, which tools map to LUT ROM).
-Per-output accumulators start from the bias. Timing: the sample is registered when it
-is accepted; cycles 0..R-1 then use ROM words 0..R-1, and the last one writes the
-result register, so latency is R + 1. A new sample is accepted only when the engine is
-free: while idle, or in the cycle its last ROM word completes and the result register
-can take the result (so back to back the interval is R).
+computed by multiplier ``k // R`` in cycle ``k % R`` of a sample. Its weight comes from
+word ``k % R`` of a weight ROM (:mod:`.weight_rom`): a memory initialized by
+``$readmemh``, marked for block RAM (``rom_style``) and read synchronously as block RAM
+needs; a multiplier whose weight never changes uses the constant, and ROMs too small
+for a block RAM (:func:`.weight_rom.uses_rom`) are a case statement on the cycle counter
+(LUT logic). Per-output accumulators start from the bias.
+
+Timing: the sample is registered when it is accepted; cycles 0..R-1 then use ROM words
+0..R-1, and the last one writes the result register, so latency is R + 1. A memory is
+read one cycle ahead: the clock edge that sets the counter to r also registers word r
+(the edge that accepts a sample reads word 0, each advance the next one; a stall reads
+nothing and keeps the word). A new sample is accepted only when the engine is free:
+while idle, or in the cycle its last ROM word completes and the result register can
+take the result (so back to back the interval is R).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from .activation import activate
 from .netlist import Module, Sig, Term, bits_for, literal
 from .pipeline import CLK_RST, pack, stream_ports, unpack
 from .requant import overflow, requantize, round_shift
+from .weight_rom import WeightRom, multiplier_weights, rom_file, uses_rom, weight_rom
 
 
 def _product_range(a, w: int) -> tuple[int, int]:
@@ -51,12 +59,15 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
     advance = m.wire("advance", 1, f"{m.bit(busy, 0)} & ~{m.ref(last)}", 0, 1) if R > 1 else None
     xs = unpack(m, x_reg, impl.input)
 
-    # multipliers: operand and weight selected by the cycle counter
+    rom = weight_rom(impl) if uses_rom(impl) else None
+    word, rom_lines = _rom_read(m, rom_file(name), rom, cnt, accept, advance) if rom else (None, [])
+
+    # multipliers: operand selected by the cycle counter, weight read from the ROM
     case_lines: dict[int, list[str]] = {r: [] for r in range(R)}
     products: list[Sig | None] = []
     for mi in range(M):
         ks = [mi * R + r for r in range(R)]
-        ws = [int(a.weight[k % n_in, k // n_in]) for k in ks]
+        ws = multiplier_weights(impl, mi)
         if not any(ws):
             products.append(None)
             continue
@@ -68,13 +79,7 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
             for r in range(R):
                 case_lines[r].append(f"{xsel.name} = {m.ref(xs[rows[r]])};")
             m.mark(xsel, xt.width - 1, 0)
-        if len(set(ws)) == 1:
-            wsel = m.const(ws[0])
-        else:
-            wlo, whi = min(ws), max(ws)
-            wsel = m.reg(f"ws{mi}", bits_for(wlo, whi), wlo, whi)
-            for r in range(R):
-                case_lines[r].append(f"{wsel.name} = {literal(ws[r], wsel.width)};")
+        wsel = _weight(m, mi, ws, rom, word, case_lines)
         ends = [v * u for v in (xsel.lo, xsel.hi) for u in (wsel.lo, wsel.hi)]
         lo, hi = min(ends), max(ends)
         pw = bits_for(min(lo, -1), hi)
@@ -168,4 +173,41 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
         m.mark(r, 0, 0)
     if advance is not None:
         m.mark(advance, 0, 0)
-    return m.text(CLK_RST, always + seq)
+    return m.text(CLK_RST, rom_lines + always + seq)
+
+
+def _rom_read(m: Module, file: str, rom: WeightRom, cnt: Sig, accept: Sig, advance: Sig) -> tuple[Sig, list[str]]:
+    """The ROM (loaded from ``file``) and its registered read port: the word of the
+    cycle the counter is in. The edge that accepts a sample reads word 0, each advance
+    the next word (the address is the counter's next value); otherwise the word holds."""
+    cw = cnt.width
+    mem = m.memory("rom", rom.width, rom.depth, {"rom_style": "block"})
+    word = m.reg("rom_word", rom.width, 0, (1 << rom.width) - 1)
+    addr = m.wire("rom_addr", cw, f"{m.bit(accept, 0)} ? {literal(0, cw)} : {m.ref(cnt)} + {literal(1, cw)}",
+                  0, rom.depth - 1)
+    load = m.wire("rom_load", 1, f"{m.bit(accept, 0)} | {m.bit(advance, 0)}", 0, 1)
+    lines = [
+        "initial begin",
+        f'    $readmemh("{file}", {mem});',
+        "end",
+        "always @(posedge clk) begin",
+        f"    if ({m.bit(load, 0)}) {word.name} <= {mem}[{m.ref(addr)}];",
+        "end",
+    ]
+    return word, lines
+
+
+def _weight(m: Module, mi: int, ws: list[int], rom: WeightRom | None, word: Sig | None,
+            case_lines: dict[int, list[str]]) -> Sig:
+    """Multiplier ``mi``'s weight in the current cycle (``ws``: its weight per cycle): a
+    constant, its field of the registered ROM word, or a case on the cycle counter."""
+    if len(set(ws)) == 1:
+        return m.const(ws[0])
+    lo, hi = min(ws), max(ws)
+    if rom is not None:
+        low = mi * rom.slot_bits
+        return m.wire(f"ws{mi}", rom.slot_bits, m.slice(word, low + rom.slot_bits - 1, low), lo, hi)
+    wsel = m.reg(f"ws{mi}", bits_for(lo, hi), lo, hi)
+    for r, w in enumerate(ws):
+        case_lines[r].append(f"{wsel.name} = {literal(w, wsel.width)};")
+    return wsel

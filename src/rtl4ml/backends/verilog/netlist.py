@@ -102,6 +102,14 @@ class Module:
         self.decls.append(f"reg [{width - 1}:0] {sig.name};")
         return sig
 
+    def memory(self, hint: str, width: int, depth: int, attributes: dict[str, str] | None = None) -> str:
+        """The name of a new memory ``reg [width-1:0] name [0:depth-1]`` (read whole words
+        only; its bits are not tracked), with synthesis ``attributes`` (string values)."""
+        name = self.names.take(hint)
+        attrs = ", ".join(f'{k} = "{v}"' for k, v in (attributes or {}).items())
+        self.decls.append((f"(* {attrs} *) " if attrs else "") + f"reg [{width - 1}:0] {name} [0:{depth - 1}];")
+        return name
+
     def drive(self, out: Sig, expr: str) -> None:
         self.body.append(f"assign {out.name} = {expr};")
 
