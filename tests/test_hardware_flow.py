@@ -136,3 +136,21 @@ def test_folder_with_weights_in_block_ram(tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["mismatches"] == 0 and report["latency_cycles"] == report["predicted_latency_cycles"] == 257
+
+
+@pytest.mark.synth
+@needs_yosys
+def test_branched_network_with_softmax_synthesizes_without_latches():
+    from rtl4ml.ir import Add, Softmax
+
+    rng = np.random.default_rng(8)
+    nodes = [Node("x", Input((4,))),
+             Node("fc1", Dense(rng.normal(0, 0.7, (4, 4)), np.zeros(4), Activation(ActivationKind.RELU)), ("x",)),
+             Node("fc2", Dense(rng.normal(0, 0.7, (4, 4)), np.zeros(4)), ("fc1",)),
+             Node("res", Add(), ("x", "fc2")),
+             Node("sm", Softmax(), ("res",))]
+    design = rtl4ml.convert(Graph(nodes, ["sm"], "res net"),
+                            {"model": {"precision": "fixed<8,3>", "weight": "fixed<6,2>", "table_size": 32}})
+    r = design.synthesize("xc7", dsp=True).as_dict()
+    assert r["latches"] == 0 and r["lut"] > 0 and r["ff"] > 0
+    assert r["lutram"] > 0  # the residual path's FIFO
