@@ -24,13 +24,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hardware import dense16, jet_mlp  # noqa: E402
+from hardware import dense16, jet_mlp
 
-import rtl4ml  # noqa: E402
-from rtl4ml.fixed import FixedType, Overflow, Rounding  # noqa: E402
-from rtl4ml.hw.plan import plan  # noqa: E402
-from rtl4ml.ir import ActivationKind, Dense, Input  # noqa: E402
-from rtl4ml.tools.synth import synthesize  # noqa: E402
+import rtl4ml
+from rtl4ml.fixed import FixedType, Overflow, Rounding
+from rtl4ml.hw.plan import plan
+from rtl4ml.ir import ActivationKind, Dense, Input
+from rtl4ml.tools.synth import synthesize
 
 _OVERFLOW = {Overflow.SAT: "SAT", Overflow.WRAP: "WRAP"}
 _ROUNDING = {Rounding.RND: "RND", Rounding.TRN: "TRN"}
@@ -68,13 +68,13 @@ def trace(design: rtl4ml.Design, solver_options: dict | None = None):
 
     nodes = list(design.graph.nodes)
     if not isinstance(nodes[0].op, Input):
-        raise ValueError("the design must start with its input")
+        raise TypeError("the design must start with its input")
     inp = FixedVariableArrayInput(design.graph.shapes[nodes[0].name], solver_options=solver_options)
     v = quantize(inp, *_kif(nodes[0].precision.result))  # the input is in its type already
     for node in nodes[1:]:
         op = node.op
         if not isinstance(op, Dense):
-            raise ValueError(f"{node.name}: only Dense layers are traced, got {op.label}")
+            raise TypeError(f"{node.name}: only Dense layers are traced, got {op.label}")
         v = v @ op.weight
         if np.any(op.bias):
             v = v + op.bias
