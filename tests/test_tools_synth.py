@@ -50,6 +50,10 @@ def test_stat_parsing_and_cell_classes() -> None:
     summed = parse_stat_json('{"modules": {"a": {"num_cells_by_type": {"LUT4": 2}},'
                              ' "b": {"num_cells_by_type": {"LUT4": 3}}}}')
     assert summed == {"LUT4": 5}
+    # Yosys 0.23 prints the hierarchy of parametrized modules as text inside the JSON
+    leaky = ('{"modules": {"top": {}\n   },\n       $paramod$00e8\\shift_adder      1\n'
+             '       top      1\n      "design": {"num_cells_by_type": {"LUT4": 2}}\n}\n')
+    assert parse_stat_json(leaky) == {"LUT4": 2}
 
 
 def test_scripts() -> None:

@@ -95,7 +95,8 @@ def place_and_route_netlist(
     if not netlist.is_file():
         raise ValueError(f"netlist not found: {netlist}")
     argv = nextpnr_ecp5_command() + ["--json", netlist.name, f"--{device}",
-                                     "--freq", f"{freq_mhz:g}", "--seed", str(int(seed))]
+                                     "--freq", f"{freq_mhz:g}", "--seed", str(int(seed)),
+                                     "--timing-allow-fail"]  # a design slower than freq_mhz still has an Fmax
     if out_of_context:
         argv.append("--out-of-context")
     proc = run_tool(argv, cwd=netlist.parent, timeout_s=timeout_s, what="nextpnr-ecp5")

@@ -126,12 +126,20 @@ class SynthResult:
                 "cells": dict(self.cells)}
 
 
+#: A line of the plain-text design hierarchy (``name  count``) that Yosys 0.23's
+#: ``stat -json`` prints inside its JSON when modules are parametrized (``$paramod``).
+_HIERARCHY_LINE = re.compile(r"^[ \t]+[^\s\"{}\[\],:]+[ \t]+\d+[ \t]*\n", re.MULTILINE)
+
+
 def parse_stat_json(text: str) -> dict[str, int]:
     """Cell counts by type from Yosys ``stat -json`` output (the whole design's totals)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ToolError(f"cannot parse Yosys stat output: {exc}") from None
+        try:
+            data = json.loads(_HIERARCHY_LINE.sub("", text))
+        except json.JSONDecodeError:
+            raise ToolError(f"cannot parse Yosys stat output: {exc}") from None
     design = data.get("design")
     if design is None:
         # Without a top module, stat reports modules only: sum them.

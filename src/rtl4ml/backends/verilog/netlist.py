@@ -5,6 +5,10 @@ exact integer range ``[lo, hi]`` each one holds (two's complement when ``lo < 0`
 extends operands to the result width explicitly (no implicit width or sign rules are
 ever relied upon), and records which bits are read so that bits nothing reads are
 collected into one ``unused_bits`` sink (Verilator ignores signals named ``*unused*``).
+
+A sum that reads another sum of the same cycle at its full width, unextended, is made
+one bit wider: Yosys (``alumacc``) otherwise fuses such chained adders into one
+multi-operand ``$macc``, which it maps to more LUTs than the two carry-chain adders.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ class Module:
         self.functions: dict[object, tuple[str, str]] = {}  # key -> (name, text)
         self._width: dict[str, int] = {}
         self._used: dict[str, set[int]] = {}
+        self._sums: set[str] = set()  # wires that are sums of two or more signals
 
     # ---- declarations -------------------------------------------------------------
     def _new(self, hint: str, width: int, lo: int, hi: int) -> Sig:
@@ -168,6 +173,8 @@ class Module:
         if len(terms) == 1 and const == 0 and terms[0].shift == 0 and not terms[0].neg:
             return terms[0].sig
         width = bits_for(lo, hi)
+        if any(t.shift == 0 and t.sig.name in self._sums and t.sig.width == width for t in terms):
+            width += 1  # keep Yosys from fusing the two sums (see the module docstring)
         parts: list[tuple[str, bool]] = []
         for t in terms:
             keep = width - t.shift
@@ -185,7 +192,10 @@ class Module:
         expr = parts[0][0] if not parts[0][1] else f"{literal(0, width)} - {parts[0][0]}"
         for text, neg in parts[1:]:
             expr += f" {'-' if neg else '+'} {text}"
-        return self.wire(hint, width, expr, lo, hi)
+        sig = self.wire(hint, width, expr, lo, hi)
+        if len(parts) > 1:
+            self._sums.add(sig.name)
+        return sig
 
     def compare(self, sig: Sig, op: str, value: int) -> str:
         """Text of ``sig <op> value`` (op: <, <=, >, >=, ==) as a 1-bit expression."""
