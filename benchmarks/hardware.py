@@ -29,11 +29,18 @@ from rtl4ml.tools.pnr import place_and_route
 MLP_ADDER_LEVELS = 10
 
 
-def dense16(seed: int = 42, use_dsp: bool = False, adder_levels: int | None = None) -> rtl4ml.Design:
+#: The exact output type of (a): the accumulator of 8-bit inputs (fixed<8,3>) and weights
+#: (fixed<8,2>) over 16 terms, nothing rounded or saturated.
+DENSE_EXACT_RESULT = "fixed<19,8>"
+
+
+def dense16(seed: int = 42, use_dsp: bool = False, adder_levels: int | None = None,
+            result: str = "fixed<21,7>") -> rtl4ml.Design:
+    """(a); the default result type saturates (7 integer bits for an 8-bit sum)."""
     rng = np.random.default_rng(seed)
     w = rng.integers(-128, 128, (16, 16)) / 64.0  # 8-bit weights, fixed<8,2>
     g = Graph([Node("x", Input((16,))), Node("fc", Dense(w, np.zeros(16)), ("x",))], ["fc"], "dense16")
-    model = {"input": "fixed<8,3>", "weight": "fixed<8,2>", "bias": "fixed<8,2>", "result": "fixed<21,7>", "use_dsp": use_dsp}
+    model = {"input": "fixed<8,3>", "weight": "fixed<8,2>", "bias": "fixed<8,2>", "result": result, "use_dsp": use_dsp}
     if adder_levels:
         model["adder_levels"] = adder_levels
     return rtl4ml.convert(g, {"model": model})
@@ -115,6 +122,8 @@ def main() -> None:
     args = ap.parse_args()
     a = "(a) Dense 16->16, 8-bit"
     report(a, dense16)
+    exact = f"{a}, exact output {DENSE_EXACT_RESULT}"
+    report(exact, lambda use_dsp: dense16(use_dsp=use_dsp, result=DENSE_EXACT_RESULT))
     report_fmax(a, dense16(), "default adder levels")
     report_fmax(a, dense16(adder_levels=args.adder_levels), f"{args.adder_levels} adder levels per stage")
     if not args.skip_mlp:
@@ -123,6 +132,7 @@ def main() -> None:
         from da4ml_compare import compare
 
         compare(a, dense16(), 5.0, None)
+        compare(exact, dense16(result=DENSE_EXACT_RESULT), 5.0, None)
         if not args.skip_mlp:
             compare("(b) 16-64-32-32-5 MLP", jet_mlp(adder_levels=args.adder_levels), 5.0, None)
 
