@@ -534,3 +534,12 @@ def test_folded_weight_rom_synthesizes_to_block_ram(tmp_path):
     result = synth.synthesize(out / "rtl", "folded", "xc7")
     assert result.bram >= 1 and {"RAMB18E1", "RAMB36E1"} & set(result.cells), result.cells
     assert result.latches == 0 and result.dsp == 4
+
+
+def test_concat_order_follows_the_axis():
+    from rtl4ml.hw.plan import concat_order
+
+    assert concat_order([(2,), (3,)], -1) == ((0, 0), (0, 1), (1, 0), (1, 1), (1, 2))
+    # (2, 2) and (2, 1) along the last axis interleave per row; along axis 0 they stack
+    assert concat_order([(2, 2), (2, 1)], -1) == ((0, 0), (0, 1), (1, 0), (0, 2), (0, 3), (1, 1))
+    assert concat_order([(1, 2), (2, 2)], 0) == ((0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (1, 3))

@@ -164,6 +164,15 @@ def _output_stream(elements: int, result, act) -> Stream:
     return Stream(elements, result)
 
 
+def concat_order(shapes: list[tuple[int, ...]], axis: int) -> tuple[tuple[int, int], ...]:
+    """For each flat (channels-last) element of the concatenation along ``axis`` of
+    tensors of ``shapes``: (input, flat element of that input)."""
+    tags = [np.stack(np.broadcast_arrays(k, np.arange(math.prod(sh)).reshape(sh)), axis=-1)
+            for k, sh in enumerate(shapes)]
+    joined = np.concatenate(tags, axis=axis % len(shapes[0]))
+    return tuple((int(k), int(i)) for k, i in joined.reshape(-1, 2))
+
+
 def _join(design, node: Node, xs: list[Stream], adder_levels) -> JoinImpl:
     graph = design.graph
     levels_per_stage = _levels_per_stage(design, node, adder_levels)
@@ -173,11 +182,7 @@ def _join(design, node: Node, xs: list[Stream], adder_levels) -> JoinImpl:
         kind, order, levels = JoinKind.ADD, (), tree_depth([0] * len(xs)) + ROUND_LEVELS
     else:
         kind, levels = JoinKind.CONCAT, ROUND_LEVELS
-        shapes = [graph.shapes[s] for s in node.inputs]
-        tags = [np.stack(np.broadcast_arrays(k, np.arange(math.prod(sh)).reshape(sh)), axis=-1)
-                for k, sh in enumerate(shapes)]
-        joined = np.concatenate(tags, axis=node.op.axis % len(shapes[0]) if shapes[0] else 0)
-        order = tuple((int(k), int(i)) for k, i in joined.reshape(-1, 2))
+        order = concat_order([graph.shapes[s] for s in node.inputs], node.op.axis)
     return JoinImpl(node.name, kind, order, levels_per_stage, levels, stages(levels, levels_per_stage), 1,
                     tuple(xs), out)
 
