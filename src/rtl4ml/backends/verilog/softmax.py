@@ -26,11 +26,6 @@ def greater(m: Module, a: Sig, b: Sig, op: str = ">") -> str:
     return f"({m.ref(a, width)} {op} {m.ref(b, width)})"
 
 
-def select(m: Module, cond: str, a: Sig, b: Sig, hint: str) -> Sig:
-    """``cond ? a : b`` (constants kept as literals)."""
-    return m.mux(hint, cond, a, b)
-
-
 def product(m: Module, a: Sig, b: Sig, hint: str) -> Sig:
     """``a * b`` of two signals (a multiplier). Exact: both operands are taken modulo
     2**width, and the product fits in ``width`` bits."""
@@ -45,7 +40,7 @@ def product(m: Module, a: Sig, b: Sig, hint: str) -> Sig:
 def _largest(m: Module, st: Stages, xs: list[Sig], hint: str) -> tuple[int, Sig]:
     def pick(a: Sig, b: Sig, depth: int) -> Sig:
         a, b = st.for_depth(a, depth), st.for_depth(b, depth)
-        return st.put(select(m, greater(m, b, a), b, a, hint), depth)
+        return st.put(m.mux(hint, greater(m, b, a), b, a), depth)
 
     return combine_tree([(0, x) for x in xs], pick)
 
@@ -112,8 +107,8 @@ def argmax_module(name: str, impl: ArgMaxImpl) -> str:
             def pick(a, b, depth: int, g=g):
                 (va, ia), (vb, ib) = ((st.for_depth(v, depth), st.for_depth(i, depth)) for v, i in (a, b))
                 cond = m.wire(f"gt{g}", 1, greater(m, vb, va), 0, 1)
-                v = st.put(select(m, m.bit(cond, 0), vb, va, f"v{g}"), depth)
-                i = st.put(select(m, m.bit(cond, 0), ib, ia, f"i{g}"), depth)
+                v = st.put(m.mux(f"v{g}", m.bit(cond, 0), vb, va), depth)
+                i = st.put(m.mux(f"i{g}", m.bit(cond, 0), ib, ia), depth)
                 return v, i
 
             depth, (_, idx) = _in_order(items, pick)
