@@ -24,7 +24,20 @@ from .cycles import (
     stages,
 )
 from .linear import LinearArith, folded_rounding, linear_arith
-from .records import ArgMaxImpl, DenseImpl, Fifo, HwPlan, Impl, JoinImpl, JoinKind, PointwiseImpl, SoftmaxImpl, Stream, WireImpl
+from .records import (
+    ArgMaxImpl,
+    DenseImpl,
+    Fifo,
+    HwPlan,
+    Impl,
+    JoinImpl,
+    JoinKind,
+    PointwiseImpl,
+    SoftmaxImpl,
+    Stream,
+    WireImpl,
+    arrival_times,
+)
 
 POINTWISE_ACTIVATIONS = (
     ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.LEAKY_RELU, ActivationKind.CLIP,
@@ -225,15 +238,12 @@ def _fifos(engines: list[Impl], sources: dict[str, tuple[str, ...]], input_node:
            streams: dict[str, Stream]) -> tuple[Fifo, ...]:
     """A FIFO on every input port whose path is shorter than its engine's longest one:
     ``depth = shortfall + 1`` holds every sample in flight at an interval of 1."""
-    at = {input_node: 0}
+    at = arrival_times(engines, sources, input_node)
     fifos = []
     for e in engines:
         srcs = sources[e.node]
         latest = max(at[s] for s in srcs)
-        for k, s in enumerate(srcs):
-            if at[s] < latest:
-                fifos.append(Fifo(s, e.node, k, latest - at[s] + 1, streams[s]))
-        at[e.node] = latest + e.latency
+        fifos += [Fifo(s, e.node, k, latest - at[s] + 1, streams[s]) for k, s in enumerate(srcs) if at[s] < latest]
     return tuple(fifos)
 
 

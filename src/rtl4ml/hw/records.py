@@ -174,6 +174,15 @@ class Fifo:
     latency: int = 1
 
 
+def arrival_times(engines, sources: dict[str, tuple[str, ...]], input_node: str) -> dict[str, int]:
+    """Per node, cycles from a sample's input transfer to its output leaving the node:
+    engines (in topological order) start when their slowest input has the sample."""
+    at = {input_node: 0}
+    for e in engines:
+        at[e.node] = max(at[s] for s in sources[e.node]) + e.latency
+    return at
+
+
 Impl = DenseImpl | PointwiseImpl | WireImpl | JoinImpl | SoftmaxImpl | ArgMaxImpl
 
 
@@ -201,10 +210,7 @@ class HwPlan:
     @property
     def arrival(self) -> dict[str, int]:
         """Cycles from a sample's input transfer to its output leaving each node."""
-        at = {self.input_node: 0}
-        for e in self.engines:
-            at[e.node] = max(at[s] for s in self.sources[e.node]) + e.latency
-        return at
+        return arrival_times(self.engines, self.sources, self.input_node)
 
     @property
     def latency(self) -> int:

@@ -77,12 +77,17 @@ def stream_ports(m: Module, x: Stream, y: Stream) -> dict[str, Sig]:
     }
 
 
-def input_ports(m: Module, xs: list[Stream]) -> list[tuple[Sig, Sig, Sig]]:
-    """(data, valid, ready) of each input stream: ``s_axis_*`` for one, ``s<k>_axis_*``
+def input_stem(k: int, count: int) -> str:
+    """Port name stem of input stream ``k`` of ``count``: ``s_axis`` for one, ``s<k>_axis``
     for several."""
+    return "s_axis" if count == 1 else f"s{k}_axis"
+
+
+def input_ports(m: Module, xs: list[Stream]) -> list[tuple[Sig, Sig, Sig]]:
+    """(data, valid, ready) ports of each input stream (named by :func:`input_stem`)."""
     ports = []
     for k, x in enumerate(xs):
-        stem = "s_axis" if len(xs) == 1 else f"s{k}_axis"
+        stem = input_stem(k, len(xs))
         ports.append((m.port("input", f"{stem}_tdata", x.bits), m.port("input", f"{stem}_tvalid", 1),
                       m.port("output", f"{stem}_tready", 1)))
     return ports

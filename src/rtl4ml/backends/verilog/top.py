@@ -9,7 +9,7 @@ from .filetree import FileTree
 from .folded import dense_folded_module
 from .join import join_module
 from .names import Namer
-from .pipeline import dense_latency_module, pointwise_module
+from .pipeline import dense_latency_module, input_stem, pointwise_module
 from .softmax import argmax_module, softmax_module
 from .streams import fifo_module, fork_module
 from .weight_rom import folded_memories
@@ -63,14 +63,20 @@ class _Wiring:
     """Signal names of the top level: each stream's (data, valid, ready), forks for
     streams with several readers, FIFOs on the ports the plan buffers."""
 
-    def __init__(self, top: str, hp: HwPlan, modules: dict[str, str]):
-        self.top, self.hp, self.modules = top, hp, modules
+    def __init__(self, top: str, hp: HwPlan):
+        self.hp = hp
         self.names = Namer([top, "clk", "rst", "s_axis_tdata", "s_axis_tvalid", "s_axis_tready",
                             "m_axis_tdata", "m_axis_tvalid", "m_axis_tready", "unused_bits"])
         self.decls: list[str] = []
         self.body: list[str] = []
         self.wires = {e.node: e for e in hp.engines if isinstance(e, WireImpl)}
-        self.data: dict[str, str] = {}
+        # per producing node: (engine, port) of each reader; (None, 0) is the output
+        self.readers: dict[str, list[tuple[str | None, int]]] = {}
+        for e in hp.engines:
+            if e.node not in self.wires:
+                for k, s in enumerate(hp.sources[e.node]):
+                    self.readers.setdefault(self.producer(s), []).append((e.node, k))
+        self.readers.setdefault(self.producer(hp.output_node), []).append((None, 0))
 
     def producer(self, node: str) -> str:
         while node in self.wires:
@@ -87,19 +93,9 @@ class _Wiring:
         self.body += [f"        .{p}({s}){',' if i < len(conns) - 1 else ''}" for i, (p, s) in enumerate(conns)]
         self.body.append("    );")
 
-    def readers(self) -> dict[str, list[tuple[str | None, int]]]:
-        """Per producing node: (engine, port) of each reader; (None, 0) is the output."""
-        out: dict[str, list[tuple[str | None, int]]] = {}
-        for e in self.hp.engines:
-            if e.node not in self.wires:
-                for k, s in enumerate(self.hp.sources[e.node]):
-                    out.setdefault(self.producer(s), []).append((e.node, k))
-        out.setdefault(self.producer(self.hp.output_node), []).append((None, 0))
-        return out
 
 
-def _top_text(top: str, hp: HwPlan, modules: dict[str, str]) -> str:
-    w = _Wiring(top, hp, modules)
+def _top_text(top: str, hp: HwPlan, modules: dict[str, str], w: _Wiring) -> str:
     engines = [e for e in hp.engines if not isinstance(e, WireImpl)]
     # each engine's output stream
     ports: dict[str, tuple[str, str, str]] = {hp.input_node: ("s_axis_tdata", "s_axis_tvalid", "s_axis_tready")}
@@ -112,7 +108,7 @@ def _top_text(top: str, hp: HwPlan, modules: dict[str, str]) -> str:
     # each reader's handshake: the stream's own, or a fork's output, then maybe a FIFO
     fifos = {(f.node, f.port): f for f in hp.fifos}
     taps: dict[tuple[str | None, int], tuple[str, str, str]] = {}
-    for src, readers in w.readers().items():
+    for src, readers in w.readers.items():
         data, valid, ready = ports[src]
         if len(readers) > 1:
             stem = w.names.take(f"{src}_fork")
@@ -143,7 +139,7 @@ def _top_text(top: str, hp: HwPlan, modules: dict[str, str]) -> str:
         conns = []
         for k in range(len(srcs)):
             d, v, r = taps[(impl.node, k)]
-            stem = "s_axis" if len(srcs) == 1 else f"s{k}_axis"
+            stem = input_stem(k, len(srcs))
             conns += [(f"{stem}_tdata", d), (f"{stem}_tvalid", v), (f"{stem}_tready", r)]
         d, v, r = ports[impl.node]
         conns += [("m_axis_tdata", d), ("m_axis_tvalid", v), ("m_axis_tready", r)]
@@ -199,12 +195,13 @@ def emit(design, plan: HwPlan | None = None, **plan_options) -> FileTree:
             tree[f"rtl/{name}.v"] = HEADER + f"// layer {impl.node}: {_describe(impl)}\n" + _engine_text(name, impl)
             for file, text in _engine_memories(name, impl).items():
                 tree[f"rtl/{file}"] = text
-    if any(len(r) > 1 for r in _Wiring(top, hp, modules).readers().values()):
+    wiring = _Wiring(top, hp)
+    if any(len(r) > 1 for r in wiring.readers.values()):
         tree[f"rtl/{top}_fork.v"] = HEADER + fork_module(f"{top}_fork")
     for depth in sorted({f.depth for f in hp.fifos}):
         name = fifo_name(top, depth)
         tree[f"rtl/{name}.v"] = HEADER + fifo_module(name, depth)
-    tree[f"rtl/{top}.v"] = HEADER + _top_text(top, hp, modules)
+    tree[f"rtl/{top}.v"] = HEADER + _top_text(top, hp, modules, wiring)
     return tree
 
 
