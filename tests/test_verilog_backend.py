@@ -172,8 +172,8 @@ def test_plan_rejects_folding_that_makes_no_sense():
         plan(rtl4ml.convert(g, {"layers": {"fc": {"reuse_factor": 5}}}))
     ok = plan(rtl4ml.convert(g, {"layers": {"fc": {"strategy": "resource"}}}))
     assert ok["fc"].strategy is Strategy.RESOURCE and ok["fc"].interval == 1 and ok["fc"].latency == 2
-    with pytest.raises(UnsupportedError, match=r"layer 'gp' \(GlobalMaxPool\).*does not implement"):
-        plan(rtl4ml.convert(chain(GlobalPool(PoolKind.MAX), names=["gp"], shape=(3, 2))))
+    with pytest.raises(UnsupportedError, match=r"layer 'gp' \(GlobalAvgPool\).*power-of-two.*averages 3"):
+        plan(rtl4ml.convert(chain(GlobalPool(PoolKind.AVG), names=["gp"], shape=(3, 2))))
 
 
 @pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")

@@ -57,7 +57,9 @@ class LayerConfig:
     ``table`` (Tanh/Sigmoid table entries; Softmax exp table), ``inv_table`` (Softmax
     1/sum table). Tables: ``table_size`` entries over ``table_range`` (see docs).
     Hardware: ``reuse_factor``, ``strategy``, ``use_dsp`` (multipliers instead of
-    shift-and-add constant products), ``adder_levels`` (adder levels per pipeline stage).
+    shift-and-add constant products), ``adder_levels`` (adder levels per pipeline stage),
+    ``bram_threshold`` (bits: line buffers and FIFOs at least this large are marked for
+    block RAM, smaller ones for LUT RAM or registers).
     """
 
     precision: TypeSpec | None = None
@@ -75,6 +77,7 @@ class LayerConfig:
     strategy: Strategy | None = None
     use_dsp: bool | None = None
     adder_levels: int | None = None
+    bram_threshold: int | None = None
 
     def __post_init__(self):
         for key in TYPE_KEYS:
@@ -90,6 +93,8 @@ class LayerConfig:
             raise ConfigError(f"reuse_factor must be an integer >= 1, got {self.reuse_factor!r}")
         if self.adder_levels is not None and (not isinstance(self.adder_levels, int) or self.adder_levels < 1):
             raise ConfigError(f"adder_levels must be an integer >= 1, got {self.adder_levels!r}")
+        if self.bram_threshold is not None and (not isinstance(self.bram_threshold, int) or self.bram_threshold < 1):
+            raise ConfigError(f"bram_threshold must be a number of bits >= 1, got {self.bram_threshold!r}")
         if self.table_size is not None and (self.table_size < 2 or self.table_size & (self.table_size - 1)):
             raise ConfigError(f"table_size must be a power of two >= 2, got {self.table_size!r}")
         if self.table_range is not None and self.table_range <= 0:

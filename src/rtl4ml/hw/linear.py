@@ -91,7 +91,7 @@ def linear_arith(node: Node, x_type: FixedType, x_range: tuple[int, int] | None 
         b = op.shift
         act, elementwise = None, True
     else:
-        w = p.weight.quantize(op.weight).astype(np.int64).reshape(op.weight.shape)
+        w = p.weight.quantize(op.weight).astype(np.int64).reshape(-1, op.weight.shape[-1])  # Conv: im2col rows
         b = op.bias
         act, elementwise = op.activation, False
     bias = align_bias(p.bias.quantize(b), p.bias, p.accumulator)

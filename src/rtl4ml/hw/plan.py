@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -26,6 +27,8 @@ from .cycles import (
 from .linear import LinearArith, folded_rounding, linear_arith
 from .records import (
     ArgMaxImpl,
+    ChainImpl,
+    CollectImpl,
     DenseImpl,
     Fifo,
     HwPlan,
@@ -35,9 +38,22 @@ from .records import (
     PointwiseImpl,
     SoftmaxImpl,
     Stream,
+    Timing,
     WireImpl,
     arrival_times,
 )
+from .spatial import (
+    DEFAULT_BRAM_THRESHOLD,
+    chain,
+    collector,
+    input_stream,
+    is_streamed,
+    pad_value,
+    pool_core,
+    stream_fifos,
+    window_parts,
+)
+from .timing import run as run_timing
 
 POINTWISE_ACTIVATIONS = (
     ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.LEAKY_RELU, ActivationKind.CLIP,
@@ -195,7 +211,15 @@ def _join(design, node: Node, xs: list[Stream], adder_levels) -> JoinImpl:
         kind, order, levels = JoinKind.ADD, (), tree_depth([0] * len(xs)) + ROUND_LEVELS
     else:
         kind, levels = JoinKind.CONCAT, ROUND_LEVELS
-        order = concat_order([graph.shapes[s] for s in node.inputs], node.op.axis)
+        shapes = [graph.shapes[s] for s in node.inputs]
+        if xs[0].beats > 1:  # per pixel: only the channels are joined
+            if node.op.axis % len(shapes[0]) != len(shapes[0]) - 1:
+                raise UnsupportedError(
+                    f"layer '{node.name}' (Concat): a pixel stream is concatenated along its channels only, "
+                    f"not along axis {node.op.axis}"
+                )
+            shapes = [sh[-1:] for sh in shapes]
+        order = concat_order(shapes, -1 if xs[0].beats > 1 else node.op.axis)
     return JoinImpl(node.name, kind, order, levels_per_stage, levels, stages(levels, levels_per_stage), 1,
                     tuple(xs), out)
 
@@ -264,17 +288,28 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
     first = graph[graph.inputs[0]]
     if not isinstance(first.op, O.Input):
         raise UnsupportedError(f"the network input '{first.name}' is not an Input node")
-    streams = {first.name: Stream(math.prod(graph.shapes[first.name]), first.precision.result)}
+    streamed = is_streamed(nodes)
+    streams = {first.name: input_stream(graph.shapes[first.name], first.precision.result, streamed)}
     engines: list[Impl] = []
     for node in nodes:
         if node is first:
             continue
         op = node.op
         xs = [streams[s] for s in node.inputs]
+        if len({x.beats for x in xs}) > 1:
+            raise UnsupportedError(f"layer '{node.name}' ({op.label}) joins streams of different lengths: "
+                                   f"{[graph.shapes[s] for s in node.inputs]}")
         if isinstance(op, (O.Add, O.Concat)):
             impl = _join(design, node, xs, adder_levels)
         elif len(xs) != 1:
             raise UnsupportedError(f"layer '{node.name}' ({op.label}) reads {len(xs)} inputs; expected one")
+        elif isinstance(op, (O.Conv, O.Pool)):
+            impl = _windowed(design, node, xs[0], use_dsp, adder_levels, optimizer)
+        elif isinstance(op, O.GlobalPool) or (isinstance(op, MOVES_DATA) and xs[0].beats > 1
+                                              and len(graph.shapes[node.name]) == 1):
+            impl = _collect(design, node, xs[0], adder_levels)
+        elif isinstance(op, (O.Reshape, O.Flatten)) and xs[0].beats > 1 and graph.shapes[node.name] != graph.shapes[node.inputs[0]]:
+            raise UnsupportedError(f"layer '{node.name}' ({op.label}): a pixel stream is reshaped only by flattening it")
         elif isinstance(op, (O.Dense, O.BatchNorm)):
             impl = _dense(design, node, xs[0], use_dsp, adder_levels, optimizer)
         elif isinstance(op, O.Activation):
@@ -292,10 +327,53 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
             raise UnsupportedError(
                 f"layer '{node.name}' ({op.label}): the Verilog backend does not implement it yet; "
                 "supported: Dense, BatchNorm, Activation (relu, leaky_relu, clip, hard_sigmoid, tanh, sigmoid, linear), "
-                "Softmax, ArgMax, Add, Concat, Flatten, Reshape, Dropout, Identity"
+                "Softmax, ArgMax, Add, Concat, Flatten, Reshape, Dropout, Identity, Conv1D/2D, "
+                "MaxPool/AvgPool 1D/2D, global pooling"
             )
+        if impl.output.beats != xs[0].beats and not isinstance(op, (O.Conv, O.Pool, O.GlobalPool)) \
+                and not isinstance(impl, (CollectImpl, ChainImpl)):
+            impl = replace(impl, output=replace(impl.output, beats=xs[0].beats))  # per beat
         engines.append(impl)
         streams[node.name] = impl.output
     sources = {n.name: tuple(n.inputs) for n in nodes if n is not first}
-    return HwPlan(graph.name, tuple(engines), streams[first.name], streams[graph.outputs[0]], first.name,
-                  graph.outputs[0], sources, _fifos(engines, sources, first.name, streams))
+    out = graph.outputs[0]
+    fifos = stream_fifos(engines, sources, first.name, streams) if streamed else \
+        _fifos(engines, sources, first.name, streams)
+    fifos = tuple(replace(f, block_ram=f.depth * f.stream.bits >= _bram_threshold(design, graph[f.node]))
+                  for f in fifos)
+    if not streamed:
+        return HwPlan(graph.name, tuple(engines), streams[first.name], streams[out], first.name, out, sources, fifos)
+    trace = run_timing(engines, sources, first.name, out, streams[first.name].beats, streams[out].beats,
+                       {(f.node, f.port): f.depth for f in fifos})
+    return HwPlan(graph.name, tuple(engines), streams[first.name], streams[out], first.name, out, sources,
+                  fifos, Timing(trace.latency, trace.interval))
+
+
+def _bram_threshold(design, node: Node) -> int:
+    return _setting(design, node, "bram_threshold", None, DEFAULT_BRAM_THRESHOLD)
+
+
+def _windowed(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer):
+    """A convolution or a pooling layer on a pixel stream: padding, window, then a Dense
+    (the convolution's weights as an im2col matrix) or a pooling tree per window."""
+    shape = design.graph.shapes[node.inputs[0]]
+    if x.beats == 1 and len(shape) > 1 and math.prod(shape[:-1]) > 1:
+        raise UnsupportedError(f"layer '{node.name}' ({node.op.label}) reads a stream of whole samples, not pixels")
+    parts = window_parts(node, x, shape, pad_value(node, x), _bram_threshold(design, node))
+    w = parts[-1].output if parts else x
+    if isinstance(node.op, O.Conv):
+        core = _dense(design, node, w, use_dsp, adder_levels, optimizer)
+    else:
+        core = pool_core(node, w, shape[-1], _levels_per_stage(design, node, adder_levels))
+    out_beats = math.prod(design.graph.shapes[node.name][:-1])
+    core = replace(core, output=replace(core.output, beats=out_beats))
+    return chain(node, parts + [core])
+
+
+def _collect(design, node: Node, x: Stream, adder_levels):
+    """Flatten of a pixel stream or global pooling: one beat out per sample; a Flatten
+    that also converts the type adds an element-wise conversion after it."""
+    impl = collector(node, x)
+    if isinstance(node.op, O.GlobalPool) or node.precision.result == x.type:
+        return impl
+    return chain(node, [impl, _pointwise(design, node, impl.output, adder_levels)])

@@ -8,7 +8,7 @@ from enum import Enum
 
 from ..config import Strategy
 from ..fixed import FixedType
-from ..ir import Activation, Table
+from ..ir import Activation, PoolKind, Table
 from .adder_graph import AdderGraph
 from .cycles import SoftmaxDepths
 from .linear import LinearArith
@@ -19,10 +19,11 @@ class Stream:
     """A packed vector stream: ``elements`` values of ``type``, element 0 in the LSBs.
     Engines may rely on ``raw_lo``/``raw_hi``: what the producing engine guarantees."""
 
-    elements: int
+    elements: int  # per beat (transfer)
     type: FixedType
     lo: int | None = None  # bounds on the raw values the stream carries, when tighter
     hi: int | None = None  # than its type's range (a ReLU's output is never negative)
+    beats: int = 1  # transfers per sample: a pixel stream has one per pixel
 
     @property
     def raw_lo(self) -> int:
@@ -34,6 +35,7 @@ class Stream:
 
     @property
     def bits(self) -> int:
+        """Width of one beat."""
         return self.elements * self.type.width
 
 
@@ -161,6 +163,126 @@ class ArgMaxImpl:
 
 
 @dataclass(frozen=True)
+class Frame:
+    """The pixel grid of a stream: ``rows`` x ``cols`` beats, row by row (1-D: one row)."""
+
+    rows: int
+    cols: int
+
+    @property
+    def beats(self) -> int:
+        return self.rows * self.cols
+
+
+@dataclass(frozen=True, eq=False)
+class PadImpl:
+    """Inserts ``value`` (raw, in the stream's type) around each frame: ``pads`` =
+    ((top, bottom), (left, right)). One beat per cycle; the input waits while a padding
+    beat goes out. ``latency``/``interval``: the part alone (:mod:`rtl4ml.hw.timing`)."""
+
+    node: str
+    frame: Frame  # of the input
+    pads: tuple[tuple[int, int], tuple[int, int]]
+    value: int
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+    @property
+    def out_frame(self) -> Frame:
+        (t, b), (left, r) = self.pads
+        return Frame(self.frame.rows + t + b, self.frame.cols + left + r)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowImpl:
+    """Sliding windows of ``kernel`` over a frame with ``strides`` (no padding: a
+    :class:`PadImpl` adds it): line buffers of the last rows and a window of registers.
+    Each input beat that completes a window sends it out as one beat of
+    ``kernel_h * kernel_w * channels`` elements, kernel-major then channel (im2col order).
+    ``block_ram``: per line buffer, whether it is marked for block RAM."""
+
+    node: str
+    frame: Frame  # of the input
+    kernel: tuple[int, int]
+    strides: tuple[int, int]
+    channels: int
+    block_ram: tuple[bool, ...]
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+    @property
+    def out_frame(self) -> Frame:
+        (kh, kw), (sh, sw) = self.kernel, self.strides
+        return Frame((self.frame.rows - kh) // sh + 1, (self.frame.cols - kw) // sw + 1)
+
+    @property
+    def delays(self) -> int:
+        """Beats between the last tap of one window row and the first of the next."""
+        return self.frame.cols - self.kernel[1]
+
+    def emits(self, row: int, col: int) -> bool:
+        """Whether the input beat at (row, col) completes a window."""
+        (kh, kw), (sh, sw) = self.kernel, self.strides
+        out = self.out_frame
+        return (row >= kh - 1 and (row - kh + 1) % sh == 0 and (row - kh + 1) // sh < out.rows
+                and col >= kw - 1 and (col - kw + 1) % sw == 0 and (col - kw + 1) // sw < out.cols)
+
+
+@dataclass(frozen=True, eq=False)
+class PoolImpl:
+    """Max or average of each channel over a window beat (``size`` pixels of ``channels``
+    elements, kernel-major): a compare-select or exact sum tree, then the conversion to
+    the result type (an average divides by ``2**shift``). Pipelined, interval 1 beat."""
+
+    node: str
+    kind: PoolKind
+    size: int
+    channels: int
+    shift: int
+    adder_levels: int
+    levels: int
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+
+@dataclass(frozen=True, eq=False)
+class CollectImpl:
+    """Gathers the ``input.beats`` beats of a sample into one beat (Flatten of a pixel
+    stream), or, with ``kind`` set, reduces them per channel (global max or average
+    pooling; an average divides by ``2**shift``)."""
+
+    node: str
+    kind: PoolKind | None
+    shift: int
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+
+@dataclass(frozen=True, eq=False)
+class ChainImpl:
+    """One layer built from several parts in a row, e.g. a convolution: padding,
+    sliding window, then a Dense on each window. ``latency``/``interval``: the chain alone."""
+
+    node: str
+    parts: tuple
+    latency: int
+    interval: int
+    input: Stream
+    output: Stream
+
+
+Part = PadImpl | WindowImpl | PoolImpl | CollectImpl
+
+
+@dataclass(frozen=True)
 class Fifo:
     """A FIFO on the edge ``source -> (node, port)``: it holds the samples of the shorter
     path while the longer one catches up, so a join keeps an interval of 1. A sample
@@ -172,6 +294,7 @@ class Fifo:
     depth: int
     stream: Stream
     latency: int = 1
+    block_ram: bool = False  # its memory is marked for block RAM (bram_threshold)
 
 
 def arrival_times(engines, sources: dict[str, tuple[str, ...]], input_node: str) -> dict[str, int]:
@@ -183,7 +306,17 @@ def arrival_times(engines, sources: dict[str, tuple[str, ...]], input_node: str)
     return at
 
 
-Impl = DenseImpl | PointwiseImpl | WireImpl | JoinImpl | SoftmaxImpl | ArgMaxImpl
+Impl = DenseImpl | PointwiseImpl | WireImpl | JoinImpl | SoftmaxImpl | ArgMaxImpl | CollectImpl | ChainImpl
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Whole-design cycle figures of a pixel-streamed design, from the cycle-level model of
+    its handshakes (:mod:`rtl4ml.hw.timing`): ``latency`` from a sample's first input beat
+    to its last output beat, ``interval`` between the first beats of consecutive samples."""
+
+    latency: int
+    interval: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,7 +328,7 @@ class HwPlan:
     takes each sample once); an input port whose path is shorter than the engine's
     longest input path gets a :class:`Fifo`. The design's latency is the longest path's
     (a sample reaches each engine when its slowest input has it), the interval the slowest
-    engine's.
+    engine's. A pixel-streamed design (``input.beats > 1``) has its figures in ``timing``.
     """
 
     name: str
@@ -206,6 +339,7 @@ class HwPlan:
     output_node: str
     sources: dict[str, tuple[str, ...]]
     fifos: tuple[Fifo, ...] = ()
+    timing: Timing | None = None
 
     @property
     def arrival(self) -> dict[str, int]:
@@ -214,11 +348,11 @@ class HwPlan:
 
     @property
     def latency(self) -> int:
-        return self.arrival[self.output_node]
+        return self.timing.latency if self.timing else self.arrival[self.output_node]
 
     @property
     def interval(self) -> int:
-        return max((e.interval for e in self.engines), default=1)
+        return self.timing.interval if self.timing else max((e.interval for e in self.engines), default=1)
 
     def __getitem__(self, node: str) -> Impl:
         for e in self.engines:

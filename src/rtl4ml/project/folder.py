@@ -18,7 +18,8 @@ import math
 from ..backends.verilog import FileTree, emit, top_name
 from ..emulate import run_fixed
 from ..hw import HwPlan, plan
-from ..hw.records import JoinImpl
+from ..hw.records import ChainImpl, JoinImpl
+from ..hw.timing import alone
 from ..ir.serialize import graph_to_dict
 from ..tools import (
     format_hex,
@@ -44,16 +45,21 @@ def expected_raw(graph, raw_inputs):
 
 def design_summary(design, hp: HwPlan, top: str) -> dict:
     layers = []
+    streamed = hp.input.beats > 1
     for e in hp.engines:
         node = design.graph[e.node]
         p = node.precision
+        # a pixel stream's figures are per sample (the engine fed alone), else per beat
+        latency, interval = alone(e) if streamed else (e.latency, e.interval)
         entry = {
             "name": e.node, "op": node.op.label, "implementation": type(e).__name__,
-            "latency_cycles": e.latency, "interval_cycles": e.interval,
-            "inputs": [{"from": s, "elements": x.elements, "type": str(x.type)}
+            "latency_cycles": latency, "interval_cycles": interval,
+            "inputs": [{"from": s, "elements": x.elements, "beats": x.beats, "type": str(x.type)}
                        for s, x in zip(hp.sources[e.node], _inputs(e))],
-            "output": {"elements": e.output.elements, "type": str(e.output.type)},
+            "output": {"elements": e.output.elements, "beats": e.output.beats, "type": str(e.output.type)},
         }
+        if isinstance(e, ChainImpl):
+            entry["parts"] = [_part(q) for q in e.parts]
         for key in ("weight", "bias", "accumulator", "pre_activation"):
             if getattr(p, key, None) is not None:
                 entry[key] = str(getattr(p, key))
@@ -64,14 +70,27 @@ def design_summary(design, hp: HwPlan, top: str) -> dict:
         layers.append(entry)
     return {
         "top": top,
-        "input": {"elements": hp.input.elements, "type": str(hp.input.type), "bits": hp.input.bits},
-        "output": {"elements": hp.output.elements, "type": str(hp.output.type), "bits": hp.output.bits},
+        "input": {"elements": hp.input.elements, "beats": hp.input.beats, "type": str(hp.input.type),
+                  "bits": hp.input.bits},
+        "output": {"elements": hp.output.elements, "beats": hp.output.beats, "type": str(hp.output.type),
+                   "bits": hp.output.bits},
         "predicted_latency_cycles": hp.latency,
         "predicted_interval_cycles": hp.interval,
         "layers": layers,
-        "fifos": [{"from": f.source, "to": f.node, "port": f.port, "depth": f.depth, "bits": f.stream.bits}
-                  for f in hp.fifos],
+        "fifos": [{"from": f.source, "to": f.node, "port": f.port, "depth": f.depth, "bits": f.stream.bits,
+                   "block_ram": f.block_ram} for f in hp.fifos],
     }
+
+
+def _part(q) -> dict:
+    """One part of a chained layer: its kind, cycle figures alone and folding."""
+    entry = {"part": type(q).__name__, "latency_cycles": q.latency, "interval_cycles": q.interval,
+             "output": {"elements": q.output.elements, "beats": q.output.beats}}
+    for key in ("kernel", "strides", "pads", "block_ram", "strategy", "reuse_factor", "multipliers", "adders"):
+        v = getattr(q, key, None)
+        if v is not None:
+            entry[key] = getattr(v, "value", v)
+    return entry
 
 
 def _inputs(e) -> tuple:
@@ -92,7 +111,7 @@ design on random inputs and compares every output integer with it.
 - `clk`, `rst` (synchronous, active high)
 - `s_axis_tdata[{i.bits - 1}:0]`: {i.elements} elements of {i.type}, element 0 in bits [{i.type.width - 1}:0]
 - `m_axis_tdata[{o.bits - 1}:0]`: {o.elements} elements of {o.type}
-- `s_axis_tvalid/tready`, `m_axis_tvalid/tready`: AXI-Stream handshake, one sample per transfer
+- `s_axis_tvalid/tready`, `m_axis_tvalid/tready`: AXI-Stream handshake, {_beats(i.beats, "input")}, {_beats(o.beats, "output")}
 
 Predicted latency {hp.latency} cycles, interval {hp.interval} cycle(s).
 
@@ -107,6 +126,12 @@ or `yosys -s scripts/synth_xc7.ys` from this folder; `scripts/vivado.tcl` for Vi
 """
 
 
+def _beats(beats: int, what: str) -> str:
+    if beats == 1:
+        return f"one {what} sample per transfer"
+    return f"{beats} {what} transfers (pixels, row by row, channels in each) per sample"
+
+
 def build_tree(design, samples: int = DEFAULT_SAMPLES, seed: int = 1, **plan_options) -> FileTree:
     """Everything of the build folder, in memory (write it with ``tree.write(dir)``)."""
     hp = plan(design, **plan_options)
@@ -116,15 +141,17 @@ def build_tree(design, samples: int = DEFAULT_SAMPLES, seed: int = 1, **plan_opt
     mems = [p for p in tree.paths("rtl") if p.endswith(MEM_SUFFIX)]
     graph = design.graph
     raw_in = random_raw(hp.input.type, graph.shapes[graph.inputs[0]], samples, seed)
-    flat_in = raw_in.reshape(samples, -1)
-    tree["tb/input.hex"] = format_hex(pack(flat_in, hp.input.type.width), hp.input.bits)
-    tree["tb/expected.hex"] = format_hex(pack(expected_raw(graph, raw_in), hp.output.type.width), hp.output.bits)
-    tree["tb/tb.sv"] = make_testbench(top, hp.input.bits, hp.output.bits, samples)
+    beats_in = raw_in.reshape(samples * hp.input.beats, -1)
+    beats_out = expected_raw(graph, raw_in).reshape(samples * hp.output.beats, -1)
+    tree["tb/input.hex"] = format_hex(pack(beats_in, hp.input.type.width), hp.input.bits)
+    tree["tb/expected.hex"] = format_hex(pack(beats_out, hp.output.type.width), hp.output.bits)
+    tree["tb/tb.sv"] = make_testbench(top, hp.input.bits, hp.output.bits, samples, in_beats=hp.input.beats,
+                                      out_beats=hp.output.beats)
     for target in TARGETS:
         tree[f"scripts/synth_{target}.ys"] = write_yosys_script(rtl, top, target, dsp=True, mem_files=mems)
     tree["scripts/vivado.tcl"] = write_vivado_tcl(rtl, top, mem_files=mems)
     tree["model.json"] = json.dumps(graph_to_dict(graph), indent=1, allow_nan=False) + "\n"
     tree["design.json"] = json.dumps(design_summary(design, hp, top), indent=1) + "\n"
     tree["README.md"] = _readme(top, hp, mems)
-    assert math.prod(graph.shapes[graph.inputs[0]]) == hp.input.elements
+    assert math.prod(graph.shapes[graph.inputs[0]]) == hp.input.elements * hp.input.beats
     return tree

@@ -53,10 +53,11 @@ def _load(folder: Path):
     return summary, graph
 
 
-def _compare(got: list[int], want: np.ndarray, width: int, elements: int, signed: bool) -> tuple[int, str | None]:
-    if len(got) != len(want):
-        return max(len(want) - len(got), 1), f"{len(got)} outputs for {len(want)} inputs"
-    have = unpack(got, elements, width, signed)
+def _compare(got: list[int], want: np.ndarray, width: int, elements: int, signed: bool,
+             beats: int = 1) -> tuple[int, str | None]:
+    if len(got) != len(want) * beats:
+        return max(len(want) - len(got) // beats, 1), f"{len(got)} output beats for {len(want)} samples of {beats}"
+    have = unpack(got, elements, width, signed).reshape(len(want), -1)
     bad = np.flatnonzero(np.any(have != want, axis=1))
     if not len(bad):
         return 0, None
@@ -72,16 +73,18 @@ def verify(folder, samples: int = 256, stalls: bool = False, simulator: str = "v
     top, i, o = summary["top"], summary["input"], summary["output"]
     in_t, out_t = graph[graph.inputs[0]].precision.result, graph[graph.outputs[0]].precision.result
     raw = random_raw(in_t, graph.shapes[graph.inputs[0]], samples, seed)
-    words = pack(raw.reshape(samples, -1), in_t.width)
+    in_beats, out_beats = i.get("beats", 1), o.get("beats", 1)
+    words = pack(raw.reshape(samples * in_beats, -1), in_t.width)
     want = expected_raw(graph, raw)
     rtl = folder / "rtl"  # its Verilog and memory images
-    with compile_testbench(rtl, top, i["bits"], o["bits"], samples, simulator=simulator) as tb:
+    with compile_testbench(rtl, top, i["bits"], o["bits"], samples, simulator=simulator, in_beats=in_beats,
+                           out_beats=out_beats) as tb:
         runs = [tb.run(words)]
         if stalls:
             runs += [tb.run(words, stalls=True, seed=seed + k) for k in range(STALL_SEEDS)]
     mismatches, first = 0, None
     for run in runs:
-        bad, where = _compare(run.outputs, want, out_t.width, o["elements"], out_t.signed)
+        bad, where = _compare(run.outputs, want, out_t.width, o["elements"], out_t.signed, out_beats)
         if bad and first is None:
             first = ("with stalls: " if run.stalls else "") + where
         mismatches += bad

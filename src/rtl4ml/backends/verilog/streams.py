@@ -33,11 +33,12 @@ endmodule
 """
 
 
-def fifo_module(name: str, depth: int) -> str:
+def fifo_module(name: str, depth: int, attributes: str = "") -> str:
     """A first-in first-out buffer of ``depth`` samples of WIDTH bits. A sample written in
     one cycle can be read in the next; ``s_axis_tready`` is high while it is not full
     (it does not depend on ``m_axis_tready``). One module per depth, so every constant
-    has its exact width."""
+    has its exact width. ``attributes``: synthesis attributes of its memory, e.g. a
+    ``ram_style``."""
     aw = address_bits(depth)
     return f"""module {name} #(
     parameter WIDTH = 1
@@ -51,7 +52,7 @@ def fifo_module(name: str, depth: int) -> str:
     output wire m_axis_tvalid,
     input  wire m_axis_tready
 );
-    reg [WIDTH-1:0] mem [0:{depth - 1}];
+    {attributes}reg [WIDTH-1:0] mem [0:{depth - 1}];
     reg [{aw - 1}:0] wr;
     reg [{aw - 1}:0] rd;
     reg [{aw}:0] count;

@@ -1,0 +1,184 @@
+"""Pixel-streamed CNNs in hardware: the cycle model of streams, padding and windows,
+and random CNNs simulated bit-exact against the emulator, with and without stalls,
+their latency and interval equal to the model."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rtl4ml
+from rtl4ml.backends.verilog import emit, top_name
+from rtl4ml.emulate import run_fixed
+from rtl4ml.errors import UnsupportedError
+from rtl4ml.hw import plan, timing
+from rtl4ml.hw.records import ChainImpl, CollectImpl, PadImpl, WindowImpl
+from rtl4ml.ir import Activation, ActivationKind, Add, Concat, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind
+
+from cnn_models import RELU, conv, random_cnn_case
+from hw_models import random_branched_case, random_case
+
+needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
+pytestmark = pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
+
+
+def _cnn(*layers, shape, name="cnn") -> Graph:
+    """A chain of (name, op) on an input of ``shape``."""
+    nodes = [Node("x", Input(shape))]
+    for n, op in layers:
+        nodes.append(Node(n, op, (nodes[-1].name,)))
+    return Graph(nodes, [nodes[-1].name], name=name)
+
+
+# ---- the cycle model -----------------------------------------------------------------
+@pytest.mark.parametrize("case", [random_case(s) for s in range(4)] + [random_branched_case(s) for s in range(3)])
+def test_cycle_model_agrees_with_the_closed_form_on_one_beat_samples(case):
+    graph, config = case
+    hp = plan(rtl4ml.convert(graph, config))
+    fifos = {(f.node, f.port): f.depth for f in hp.fifos}
+    t = timing.run(hp.engines, hp.sources, hp.input_node, hp.output_node, 1, 1, fifos)
+    assert (t.latency, t.interval) == (hp.latency, hp.interval)
+
+
+def test_a_convolution_is_padding_window_and_dense():
+    rng = np.random.default_rng(1)
+    g = _cnn(("c", conv(rng, (6, 5, 2), 3, 3, 2, Padding.SAME)), shape=(6, 5, 2))
+    hp = plan(rtl4ml.convert(g))
+    c = hp["c"]
+    assert isinstance(c, ChainImpl)
+    pad, win, mac = c.parts
+    assert isinstance(pad, PadImpl) and isinstance(win, WindowImpl)
+    assert (hp.input.elements, hp.input.beats) == (2, 30)
+    assert win.frame == pad.out_frame and win.out_frame.beats == 3 * 3 == hp.output.beats
+    assert mac.input.elements == 3 * 3 * 2 and mac.output.elements == 3
+    # the windows the engine emits are the emulator's output pixels, in raster order
+    emitted = [(r, q) for r in range(win.frame.rows) for q in range(win.frame.cols) if win.emits(r, q)]
+    assert len(emitted) == 9 and emitted[0] == (2, 2)
+    # a sample's output leaves after its last input pixel: latency > beats, interval the padded frame
+    assert hp.interval == pad.out_frame.beats and hp.latency > hp.input.beats
+
+
+def test_flatten_collects_and_one_by_one_conv_is_a_dense_per_pixel():
+    rng = np.random.default_rng(2)
+    g = _cnn(("c", conv(rng, (3, 4, 2), 5, 1, 1, Padding.VALID)), ("f", Flatten()),
+             ("d", Dense(rng.normal(0, 1, (60, 2)), np.zeros(2))), shape=(3, 4, 2))
+    hp = plan(rtl4ml.convert(g))
+    assert hp["c"].output.beats == 12 and not isinstance(hp["c"], ChainImpl)
+    assert isinstance(hp["f"], CollectImpl) and hp["f"].output.elements == 60 and hp["f"].output.beats == 1
+    assert hp.output.beats == 1
+
+
+def test_unsupported_stream_shapes_are_named():
+    rng = np.random.default_rng(3)
+    g = _cnn(("c", conv(rng, (4, 4, 2), 2, 3, 1, Padding.SAME)), ("p", Pool.with_padding(
+        PoolKind.AVG, (3, 3), (1, 1), Padding.VALID, (4, 4))), shape=(4, 4, 2))
+    with pytest.raises(UnsupportedError, match=r"layer 'p' \(AvgPool2D\).*power-of-two.*averages 9"):
+        plan(rtl4ml.convert(g))
+    nodes = [Node("x", Input((4, 4, 2))), Node("c", conv(rng, (4, 4, 2), 2, 3, 1, Padding.SAME), ("x",)),
+             Node("cat", Concat(axis=1), ("x", "c"))]
+    with pytest.raises(UnsupportedError, match=r"layer 'cat' \(Concat\).*channels only"):
+        plan(rtl4ml.convert(Graph(nodes, ["cat"], "bad")))
+
+
+def test_skip_fifo_holds_the_window_lag():
+    """A residual Add around a 3x3 convolution: the skip path waits for a row and more."""
+    rng = np.random.default_rng(4)
+    nodes = [Node("x", Input((5, 6, 2))), Node("c", conv(rng, (5, 6, 2), 2, 3, 1, Padding.SAME), ("x",)),
+             Node("res", Add(), ("x", "c"))]
+    hp = plan(rtl4ml.convert(Graph(nodes, ["res"], "skip")))
+    (fifo,) = hp.fifos
+    assert (fifo.node, fifo.port, fifo.source) == ("res", 0, "x")
+    assert fifo.depth > 6 + 2  # a padded row of 8 pixels and more in flight
+    # one fewer and the model shows the loss: the design slows down or stops
+    small = {("res", 0): fifo.depth - 4}
+    try:
+        t = timing.run(hp.engines, hp.sources, "x", "res", hp.input.beats, hp.output.beats, small)
+        assert (t.latency, t.interval) != (hp.latency, hp.interval)
+    except timing.DeadlockError:
+        pass
+
+
+# ---- simulation ------------------------------------------------------------------------
+def lint(tree, top: str, tmp_path: Path) -> list[str]:
+    out = tree.write(tmp_path / "lint")
+    files = [str(out / p) for p in tree.paths("rtl") if p.endswith(".v")]
+    proc = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module", top, *files],
+                          capture_output=True, text=True, cwd=out / "rtl", check=False)
+    return [ln for ln in (proc.stdout + proc.stderr).splitlines() if ln.startswith("%")]
+
+
+def _named_cases():
+    rng = np.random.default_rng(21)
+    cases = []
+    s = (7, 7, 2)
+    c1 = conv(rng, s, 4, 3, 1, Padding.SAME)
+    p1 = Pool.with_padding(PoolKind.MAX, (3, 3), (2, 2), Padding.SAME, (7, 7))
+    g = _cnn(("c1", c1), ("p1", p1), ("f", Flatten()), ("d", Dense(rng.normal(0, 0.5, (64, 3)), np.zeros(3))),
+             shape=s, name="same_pool")
+    cases.append(pytest.param(g, {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>"},
+                                  "layers": {"c1": {"reuse_factor": 8}}}, id="folded-conv-padded-maxpool"))
+    s1 = (11, 3)
+    a = conv(rng, s1, 2, 5, 2, Padding.SAME, None)
+    g1 = _cnn(("a", a), ("r", Activation(ActivationKind.RELU)), ("p", Pool.with_padding(
+        PoolKind.AVG, (2,), (2,), Padding.VALID, (6,))), shape=s1, name="c1d")
+    cases.append(pytest.param(g1, {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>"},
+                                   "passes": {"fuse_activations": False}}, id="conv1d-stride2-unfused-relu-avgpool"))
+    s2 = (4, 5, 3)
+    b = conv(rng, s2, 3, 3, 1, Padding.SAME)
+    nodes = [Node("x", Input(s2)), Node("b", b, ("x",)), Node("res", Add(), ("b", "x")),
+             Node("cat", Concat(axis=-1), ("x", "res"))]
+    cfg = {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>", "bram_threshold": 64}}
+    cases.append(pytest.param(Graph(nodes, ["cat"], "skips"), cfg, id="residual-concat-bram-threshold"))
+    return cases
+
+
+def _simulate(graph, config, tmp_path, samples=40):
+    tools = pytest.importorskip("rtl4ml.tools.simulate")
+    packing = pytest.importorskip("rtl4ml.tools.packing")
+    design = rtl4ml.convert(graph, config)
+    hp = plan(design)
+    tree = emit(design, hp)
+    top = top_name(design)
+    assert lint(tree, top, tmp_path) == []
+    out = tree.write(tmp_path / "design")
+    files = [str(out / p) for p in tree.paths("rtl")]
+    x = np.random.default_rng(5).normal(0, 2, (samples,) + graph.shapes["x"])
+    x_raw = run_fixed(design.graph, {"x": x}, keep_all=True)["x"].raw.astype(np.int64)
+    expected = design.predict_raw(x).reshape(samples, -1)
+    words = packing.pack(x_raw.reshape(samples * hp.input.beats, -1), hp.input.type.width)
+    with tools.compile_testbench(files, top, hp.input.bits, hp.output.bits, samples,
+                                 in_beats=hp.input.beats, out_beats=hp.output.beats) as tb:
+        for stalls, seed in ((False, 1), (True, 7), (True, 8)):
+            res = tb.run(words, stalls=stalls, seed=seed)
+            assert not res.timed_out, f"stalls={stalls}: the design stopped ({len(res.outputs)} output beats)"
+            got = packing.unpack(res.outputs, hp.output.elements, hp.output.type.width, hp.output.type.signed)
+            got = got.reshape(-1, expected.shape[1])
+            assert got.shape == expected.shape, f"stalls={stalls}: {len(res.outputs)} output beats"
+            bad = np.nonzero((got != expected).any(axis=1))[0]
+            assert not bad.size, f"stalls={stalls}: sample {bad[0]}: got {got[bad[0]]}, expected {expected[bad[0]]}"
+            if not stalls:
+                assert (res.latency, res.interval) == (hp.latency, hp.interval)
+    return hp, tree
+
+
+@pytest.mark.sim
+@needs_verilator
+@pytest.mark.parametrize("graph,config", [pytest.param(*random_cnn_case(s), id=f"random-cnn{s}") for s in range(10)]
+                         + _named_cases())
+def test_cnn_in_simulation_is_bit_exact_and_matches_cycle_model(graph, config, tmp_path):
+    _simulate(graph, config, tmp_path)
+
+
+@pytest.mark.sim
+@needs_verilator
+def test_each_layer_alone_matches_its_cycle_figures(tmp_path):
+    """A one-layer design measures what the model says of that layer alone."""
+    rng = np.random.default_rng(6)
+    layer = conv(rng, (6, 5, 2), 3, 3, 2, Padding.SAME)
+    hp, _ = _simulate(_cnn(("c", layer), shape=(6, 5, 2), name="one"), {"model": {"input": "fixed<8,3>"}}, tmp_path)
+    assert (hp.latency, hp.interval) == timing.alone(hp["c"])
+    assert hp.latency == hp["c"].latency and hp.interval == hp["c"].interval
