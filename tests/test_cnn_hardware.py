@@ -4,6 +4,7 @@ their latency and interval equal to the model."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,8 +15,9 @@ import pytest
 import rtl4ml
 from rtl4ml.backends.verilog import emit, top_name
 from rtl4ml.emulate import run_fixed
-from rtl4ml.errors import UnsupportedError
+from rtl4ml.errors import ConfigError, UnsupportedError
 from rtl4ml.hw import plan, timing
+from rtl4ml.hw.fold import FoldSchedule
 from rtl4ml.hw.records import ChainImpl, CollectImpl, PadImpl, WindowImpl
 from rtl4ml.ir import Activation, ActivationKind, Add, Concat, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind
 
@@ -102,6 +104,34 @@ def test_skip_fifo_holds_the_window_lag():
         pass
 
 
+@pytest.mark.parametrize("n_in,n_out,pe,simd", [(6, 4, 2, 3), (9, 8, 4, 1), (9, 8, 1, 9), (4, 4, 4, 4)])
+def test_pe_simd_schedule_computes_every_product_once_in_contiguous_runs(n_in, n_out, pe, simd):
+    reuse = (n_in // simd) * (n_out // pe)
+    s = FoldSchedule(n_in, n_out, reuse, pe, simd)
+    assert s.multipliers == pe * simd
+    slots = sorted(s.slot(mi, r) for mi in range(s.multipliers) for r in range(reuse))
+    assert slots == sorted(itertools.product(range(n_in), range(n_out)))
+    for j in range(n_out):
+        rows = sorted(s.slot(mi, r)[0] for mi, a, b in s.uses(j) for r in range(a, b + 1))
+        assert rows == list(range(n_in))
+        assert all(s.slot(mi, r)[1] == j for mi, a, b in s.uses(j) for r in range(a, b + 1))
+        # the PE lanes: output j on lane j % pe, all its SIMD multipliers in the same cycles
+        assert {mi // simd for mi, _, _ in s.uses(j)} == {j % pe}
+
+
+def test_pe_simd_config():
+    rng = np.random.default_rng(7)
+    g = _cnn(("c", conv(rng, (5, 5, 2), 4, 3, 1, Padding.SAME)), shape=(5, 5, 2))
+    mac = plan(rtl4ml.convert(g, {"layers": {"c": {"pe": 2, "simd": 9}}}))["c"].parts[-1]
+    assert (mac.pe, mac.simd, mac.reuse_factor, mac.multipliers, mac.interval) == (2, 9, 4, 18, 4)
+    with pytest.raises(ConfigError, match=r"layer 'c' \(Conv2D\): pe 3 does not divide its 4 outputs"):
+        plan(rtl4ml.convert(g, {"layers": {"c": {"pe": 3}}}))
+    with pytest.raises(ConfigError, match=r"simd 4 does not divide its 18 inputs"):
+        plan(rtl4ml.convert(g, {"layers": {"c": {"simd": 4}}}))
+    with pytest.raises(ConfigError, match=r"pe 2 x simd 9 means reuse factor 4, but reuse_factor 2"):
+        plan(rtl4ml.convert(g, {"layers": {"c": {"pe": 2, "simd": 9, "reuse_factor": 2}}}))
+
+
 # ---- simulation ------------------------------------------------------------------------
 def lint(tree, top: str, tmp_path: Path) -> list[str]:
     out = tree.write(tmp_path / "lint")
@@ -120,7 +150,7 @@ def _named_cases():
     g = _cnn(("c1", c1), ("p1", p1), ("f", Flatten()), ("d", Dense(rng.normal(0, 0.5, (64, 3)), np.zeros(3))),
              shape=s, name="same_pool")
     cases.append(pytest.param(g, {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>"},
-                                  "layers": {"c1": {"reuse_factor": 8}}}, id="folded-conv-padded-maxpool"))
+                                  "layers": {"c1": {"pe": 2, "simd": 6}}}, id="pe-simd-conv-padded-maxpool"))
     s1 = (11, 3)
     a = conv(rng, s1, 2, 5, 2, Padding.SAME, None)
     g1 = _cnn(("a", a), ("r", Activation(ActivationKind.RELU)), ("p", Pool.with_padding(

@@ -58,7 +58,8 @@ class LayerConfig:
     1/sum table). Tables: ``table_size`` entries over ``table_range`` (see docs).
     Hardware: ``reuse_factor``, ``strategy``, ``use_dsp`` (multipliers instead of
     shift-and-add constant products), ``adder_levels`` (adder levels per pipeline stage),
-    ``bram_threshold`` (bits: line buffers and FIFOs at least this large are marked for
+    ``pe``/``simd`` (a folded Dense or convolution computes ``pe`` outputs at a time,
+    each from ``simd`` inputs at a time), ``bram_threshold`` (bits: line buffers and FIFOs at least this large are marked for
     block RAM, smaller ones for LUT RAM or registers).
     """
 
@@ -78,6 +79,8 @@ class LayerConfig:
     use_dsp: bool | None = None
     adder_levels: int | None = None
     bram_threshold: int | None = None
+    pe: int | None = None
+    simd: int | None = None
 
     def __post_init__(self):
         for key in TYPE_KEYS:
@@ -93,6 +96,10 @@ class LayerConfig:
             raise ConfigError(f"reuse_factor must be an integer >= 1, got {self.reuse_factor!r}")
         if self.adder_levels is not None and (not isinstance(self.adder_levels, int) or self.adder_levels < 1):
             raise ConfigError(f"adder_levels must be an integer >= 1, got {self.adder_levels!r}")
+        for key in ("pe", "simd"):
+            v = getattr(self, key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                raise ConfigError(f"{key} must be an integer >= 1, got {v!r}")
         if self.bram_threshold is not None and (not isinstance(self.bram_threshold, int) or self.bram_threshold < 1):
             raise ConfigError(f"bram_threshold must be a number of bits >= 1, got {self.bram_threshold!r}")
         if self.table_size is not None and (self.table_size < 2 or self.table_size & (self.table_size - 1)):

@@ -82,11 +82,37 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def _folding(design, node: Node, n_mult: int) -> tuple[Strategy, int]:
+def _pe_simd(design, node: Node, n_in: int, n_out: int) -> tuple[int, int]:
+    """PE and SIMD of a layer (both 0 when neither is set; one set: the other is 1)."""
+    layer, _ = design.config.layer(node.name, node.aliases)
+    pe, simd = layer.pe, layer.simd
+    if pe is None and simd is None:
+        return 0, 0
+    pe, simd = pe or 1, simd or 1
+    where = f"layer '{node.name}' ({node.op.label})"
+    if n_out % pe:
+        raise ConfigError(f"{where}: pe {pe} does not divide its {n_out} outputs; valid: "
+                          f"{', '.join(map(str, _divisors(n_out)))}")
+    if n_in % simd:
+        raise ConfigError(f"{where}: simd {simd} does not divide its {n_in} inputs per output; valid: "
+                          f"{', '.join(map(str, _divisors(n_in)))}")
+    return pe, simd
+
+
+def _folding(design, node: Node, n_mult: int, pe_simd: tuple[int, int] = (0, 0)) -> tuple[Strategy, int]:
     layer, _ = design.config.layer(node.name, node.aliases)
     reuse = layer.reuse_factor or design.config.model.reuse_factor or 1
     strategy = layer.strategy or design.config.model.strategy
     where = f"layer '{node.name}' ({node.op.label})"
+    pe, simd = pe_simd
+    if pe:
+        folded = n_mult // (pe * simd)
+        if layer.reuse_factor is not None and layer.reuse_factor != folded:
+            raise ConfigError(f"{where}: pe {pe} x simd {simd} means reuse factor {folded}, "
+                              f"but reuse_factor {layer.reuse_factor} is given; set one or the other")
+        if layer.strategy is Strategy.LATENCY:
+            raise ConfigError(f"{where}: pe/simd fold the layer; strategy 'latency' does not")
+        return Strategy.RESOURCE, folded
     if strategy is None:
         strategy = Strategy.RESOURCE if reuse > 1 else Strategy.LATENCY
     if strategy is Strategy.LATENCY and reuse != 1:
@@ -152,16 +178,18 @@ def dense_levels(arith: LinearArith, graph: AdderGraph | None, use_dsp: bool, ad
 def _dense(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer) -> DenseImpl:
     arith = linear_arith(node, x.type, (x.raw_lo, x.raw_hi))
     out = _output_stream(arith.n_out, node.precision.result, arith.activation)
+    pe_simd = (0, 0)
     if isinstance(node.op, O.BatchNorm):
         strategy, reuse = Strategy.LATENCY, 1  # element-wise: always fully parallel
     else:
-        strategy, reuse = _folding(design, node, arith.n_in * arith.n_out)
+        pe_simd = _pe_simd(design, node, arith.n_in, arith.n_out)
+        strategy, reuse = _folding(design, node, arith.n_in * arith.n_out, pe_simd)
     dsp = bool(_setting(design, node, "use_dsp", use_dsp, False))
     levels_per_stage = _levels_per_stage(design, node, adder_levels)
     if strategy is Strategy.RESOURCE:
         mult = arith.n_in * arith.n_out // reuse
         return DenseImpl(node.name, strategy, reuse, True, levels_per_stage, 0, reuse + 1, reuse, mult, 0, None,
-                         arith, x, out)
+                         arith, x, out, *pe_simd)
     graph = None
     if arith.product_shift >= 0 and not dsp:
         graph = adder_graph_for(arith, optimizer)

@@ -49,6 +49,8 @@ class DenseImpl:
     ``strategy`` RESOURCE: ``multipliers = n_in * n_out / reuse_factor`` multipliers fed
     from a weight ROM, ``reuse_factor`` cycles per sample: ``interval = reuse_factor``,
     ``latency = reuse_factor + 1`` (the input register, then one cycle per ROM word).
+    With ``pe``/``simd`` set, ``pe`` outputs are computed at a time from ``simd`` inputs
+    at a time: ``reuse_factor = (n_in / simd) * (n_out / pe)`` (:mod:`rtl4ml.hw.fold`).
     """
 
     node: str
@@ -65,6 +67,8 @@ class DenseImpl:
     arith: LinearArith
     input: Stream
     output: Stream
+    pe: int = 0  # folded by PE x SIMD (0: by the reuse factor's schedule, hw.fold)
+    simd: int = 0
 
     @property
     def n_in(self) -> int:

@@ -1,7 +1,7 @@
 """The folded Dense engine (strategy resource, reuse factor R).
 
-``M = n_in * n_out / R`` multipliers; product ``k = j * n_in + i`` (output j, input i) is
-computed by multiplier ``k // R`` in cycle ``k % R`` of a sample. Its weight comes from
+``M = n_in * n_out / R`` multipliers; which product each computes in which cycle is the
+engine's :class:`~rtl4ml.hw.fold.FoldSchedule` (reuse factor, or PE x SIMD). Its weight comes from
 word ``k % R`` of a weight ROM (:mod:`.weight_rom`): a memory initialized by
 ``$readmemh``, marked for block RAM (``rom_style``) and read synchronously as block RAM
 needs; a multiplier whose weight never changes uses the constant, and ROMs too small
@@ -19,6 +19,7 @@ take the result (so back to back the interval is R).
 
 from __future__ import annotations
 
+from ...hw.fold import fold_schedule
 from ...hw.records import DenseImpl
 from .activation import activate
 from .netlist import Module, Sig, Term, bits_for, literal
@@ -40,7 +41,8 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
     a = impl.arith
     p = a.precision
     n_in, n_out, R = a.n_in, a.n_out, impl.reuse_factor
-    M = n_in * n_out // R
+    sched = fold_schedule(impl)
+    M = sched.multipliers
     m = Module(name)
     ports = stream_ports(m, impl.input, impl.output)
     xt = a.x_type
@@ -66,12 +68,11 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
     case_lines: dict[int, list[str]] = {r: [] for r in range(R)}
     products: list[Sig | None] = []
     for mi in range(M):
-        ks = [mi * R + r for r in range(R)]
         ws = multiplier_weights(impl, mi)
         if not any(ws):
             products.append(None)
             continue
-        rows = [k % n_in for k in ks]
+        rows = [sched.slot(mi, r)[0] for r in range(R)]
         if len(set(rows)) == 1:
             xsel = xs[rows[0]]
         else:
@@ -93,13 +94,11 @@ def dense_folded_module(name: str, impl: DenseImpl) -> str:
     # per output: the bias (first cycle) or the running sum, plus this cycle's products
     accs, totals = [], []
     for j in range(n_out):
-        lo_k, hi_k = j * n_in, (j + 1) * n_in - 1
         terms = []
-        for mi in range(lo_k // R, hi_k // R + 1):
+        for mi, r_lo, r_hi in sched.uses(j):
             prod = products[mi]
             if prod is None:
                 continue
-            r_lo, r_hi = max(0, lo_k - mi * R), min(R - 1, hi_k - mi * R)
             conds = []
             if r_lo > 0:
                 conds.append(m.compare(cnt, ">=", r_lo))

@@ -1,8 +1,7 @@
 """The weight ROM of a folded Dense engine and its memory image (``$readmemh`` file).
 
-A folded Dense with reuse factor R and ``M = n_in * n_out / R`` multipliers computes
-product ``k = j * n_in + i`` (output j, input i) on multiplier ``k // R`` in cycle
-``k % R``. Word ``r`` of the ROM holds every multiplier's weight for cycle ``r``:
+A folded Dense with reuse factor R and ``M = n_in * n_out / R`` multipliers computes its
+products as its :class:`~rtl4ml.hw.fold.FoldSchedule` says. Word ``r`` of the ROM holds every multiplier's weight for cycle ``r``:
 multiplier ``m`` in bits ``[m*W + W-1 : m*W]``, ``W`` the weight type's width, each
 weight its raw integer (two's complement when the type is signed). The image has one
 line per word, word 0 first, in hexadecimal (most significant digit first, zero padded
@@ -14,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...config import Strategy
+from ...hw.fold import fold_schedule
 from ...hw.records import DenseImpl
 
 #: Fewest words (cycles per sample) of a ROM that goes to block RAM. As LUT logic a ROM
@@ -50,8 +50,8 @@ class WeightRom:
 
 def multiplier_weights(impl: DenseImpl, mi: int) -> list[int]:
     """Raw weights multiplier ``mi`` uses in cycles 0..R-1."""
-    a, R = impl.arith, impl.reuse_factor
-    return [int(a.weight[k % a.n_in, k // a.n_in]) for k in range(mi * R, (mi + 1) * R)]
+    sched = fold_schedule(impl)
+    return [int(impl.arith.weight[sched.slot(mi, r)]) for r in range(impl.reuse_factor)]
 
 
 def weight_rom(impl: DenseImpl) -> WeightRom:
