@@ -222,7 +222,8 @@ def synth(
         typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))
     else:
         figures = ", ".join(f"{k} {d[k]}" for k in ("lut", "ff", "dsp", "bram", "carry", "latches"))
-        typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + (f", Fmax {d['fmax_mhz']:.1f} MHz" if "fmax_mhz" in d else ""))
+        fmax = f", Fmax {d['fmax_mhz']:.1f} MHz on ECP5-{d.get('device', '?').upper()}" if "fmax_mhz" in d else ""
+        typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + fmax)
 
 
 def main() -> None:

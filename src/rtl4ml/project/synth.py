@@ -14,11 +14,14 @@ from ..tools import SynthResult, place_and_route, synthesize
 class SynthReport:
     synth: SynthResult
     fmax_mhz: float | None = None
+    device: str | None = None  # the ECP5 device placed and routed on
 
     def as_dict(self) -> dict:
         d = dict(self.synth.as_dict())
         if self.fmax_mhz is not None:
             d["fmax_mhz"] = self.fmax_mhz
+        if self.device:
+            d["device"] = self.device
         return d
 
 
@@ -31,10 +34,9 @@ def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool =
     except (OSError, ValueError, KeyError):
         raise ModelLoadError(f"'{folder}' is not an rtl4ml build folder (no readable design.json)") from None
     rtl = folder / "rtl"
-    result = synthesize(rtl, top, target, dsp=dsp)
-    fmax = None
-    if pnr:
-        if target != "ecp5":
-            raise ValueError(f"place and route is available for --target ecp5, not {target}")
-        fmax = place_and_route(rtl, top, dsp=dsp).fmax_mhz
-    return SynthReport(result, fmax)
+    if not pnr:
+        return SynthReport(synthesize(rtl, top, target, dsp=dsp))
+    if target != "ecp5":
+        raise ValueError(f"place and route is available for --target ecp5, not {target}")
+    routed = place_and_route(rtl, top, dsp=dsp)  # its own synthesis is the report's
+    return SynthReport(routed.synth, routed.fmax_mhz, routed.device)

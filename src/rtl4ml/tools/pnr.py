@@ -26,6 +26,18 @@ ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
 
 DEFAULT_TIMEOUT_S = 3600.0
 
+#: (device, LUT4s, DSP multipliers, DP16KD block RAMs) of the ECP5 family, smallest first.
+ECP5_CAPACITY = (("25k", 24288, 28, 56), ("45k", 43848, 72, 108), ("85k", 83640, 156, 208))
+
+
+def fitting_device(synth: SynthResult, fill: float = 0.9) -> str:
+    """The smallest ECP5 device whose LUTs, multipliers and block RAMs hold the design
+    with ``fill`` of each used at most (the largest when none does)."""
+    for name, luts, dsps, brams in ECP5_CAPACITY:
+        if synth.lut <= fill * luts and synth.dsp <= dsps and synth.bram <= brams:
+            return name
+    return ECP5_CAPACITY[-1][0]
+
 _FMAX = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz")
 _UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 
@@ -40,6 +52,7 @@ class PnrResult:
     utilisation: dict[str, tuple[int, int]] = field(default_factory=dict)
     synth: SynthResult | None = None
     log_tail: str = ""
+    device: str = ""
 
 
 def nextpnr_ecp5_command() -> list[str]:
@@ -111,7 +124,7 @@ def place_and_route(
     top: str,
     *,
     dsp: bool = True,
-    device: str = "25k",
+    device: str = "auto",
     freq_mhz: float = 100.0,
     workdir: str | Path | None = None,
     out_of_context: bool = True,
@@ -119,7 +132,8 @@ def place_and_route(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     data_files: Iterable[str | Path] = (),
 ) -> PnrResult:
-    """Synthesize ``top`` for ECP5 with Yosys, then place and route it with nextpnr."""
+    """Synthesize ``top`` for ECP5 with Yosys, then place and route it with nextpnr on
+    ``device`` ("auto": the smallest that holds it, :func:`fitting_device`)."""
     command_check = nextpnr_ecp5_command()  # fail before a long synthesis
     del command_check
     with tempfile.TemporaryDirectory(prefix="rtl4ml-pnr-") as tmp:
@@ -127,8 +141,10 @@ def place_and_route(
         work.mkdir(parents=True, exist_ok=True)
         synth = synthesize(rtl_files, top, Target.ECP5, dsp, work, timeout_s=timeout_s,
                            data_files=data_files, netlist_json="netlist.json")
+        if device == "auto":
+            device = fitting_device(synth)
         result = place_and_route_netlist(work / "netlist.json", device=device,
                                          freq_mhz=freq_mhz, out_of_context=out_of_context,
                                          seed=seed, timeout_s=timeout_s)
     return PnrResult(fmax_mhz=result.fmax_mhz, clocks=result.clocks,
-                     utilisation=result.utilisation, synth=synth, log_tail=result.log_tail)
+                     utilisation=result.utilisation, synth=synth, log_tail=result.log_tail, device=device)

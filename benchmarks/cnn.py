@@ -1,0 +1,132 @@
+"""Streaming CNN figures: the digits CNN end to end with the command line, and what
+fusing Conv+ReLU saves.
+
+Run: python benchmarks/cnn.py [--skip-fusion] [--keep DIR]
+
+1. The digits CNN (examples/models/digits_cnn.onnx, 8x8 pixels, two 3x3 convolutions
+   with ReLU and 2x2 max pooling, a Dense to 10 classes) at CNN_PRECISION with
+   CNN_WEIGHTS and the argmax output, through ``rtl4ml build``, ``rtl4ml verify --stalls``
+   and ``rtl4ml synth --target ecp5 --pnr``: accuracy of the fixed-point design on the
+   digits test split next to the float model, latency and interval (measured in
+   Verilator, equal to the cycle model), Fmax, throughput at that Fmax, LUT/FF/DSP/BRAM.
+2. Conv+ReLU fusion on and off (``passes: {fuse_activations: false}``), Yosys
+   ``synth_ecp5`` and ``synth_xilinx``: the digits CNN and a CNN of four Conv+ReLU pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import rtl4ml
+from rtl4ml.hw import plan
+from rtl4ml.ir import Activation, ActivationKind, Conv, Dense, Flatten, Graph, Input, Node, Padding
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+from datasets import DATASET, as_input, test_split  # noqa: E402
+
+MODEL = ROOT / "examples" / "models" / "digits_cnn.onnx"
+CNN_PRECISION = "fixed<10,4>"
+CNN_WEIGHTS = "fixed<8,2>"
+CLI = [sys.executable, "-m", "rtl4ml.cli"]
+
+
+def cli(*args: str) -> str:
+    t = time.perf_counter()
+    proc = subprocess.run([*CLI, *args], capture_output=True, text=True, check=False)
+    if proc.returncode:
+        raise SystemExit(f"rtl4ml {' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
+    print(f"  rtl4ml {' '.join(args)}  ({time.perf_counter() - t:.0f} s)", flush=True)
+    return proc.stdout
+
+
+def config(fuse: bool = True) -> dict:
+    return {"model": {"precision": CNN_PRECISION, "weight": CNN_WEIGHTS},
+            "passes": {"argmax_output": True, "fuse_activations": fuse}}
+
+
+def accuracy() -> tuple[float, float, int]:
+    x, y = test_split(DATASET["digits_cnn"])
+    x = as_input("digits_cnn", x, "torch")
+    float_acc = float(np.mean(rtl4ml.convert(MODEL).predict_float(x).argmax(axis=1) == y))
+    fixed_acc = float(np.mean(rtl4ml.convert(MODEL, config()).predict(x) == y))
+    return float_acc, fixed_acc, len(y)
+
+
+def end_to_end(work: Path) -> None:
+    cfg = work / "digits_cnn.json"
+    cfg.write_text(json.dumps(config()))
+    build = work / "digits_cnn"
+    cli("build", str(MODEL), "-o", str(build), "--config", str(cfg), "--overwrite")
+    v = json.loads(cli("verify", str(build), "--stalls", "--samples", "300", "--json"))
+    s = json.loads(cli("synth", str(build), "--target", "ecp5", "--pnr", "--json"))
+    float_acc, fixed_acc, n = accuracy()
+    fmax = s.get("fmax_mhz")
+    interval = v["interval_cycles"]
+    print(f"\ndigits CNN, {CNN_PRECISION} data, {CNN_WEIGHTS} weights, argmax output")
+    print(f"| accuracy float | accuracy fixed | latency | interval | ECP5 Fmax | throughput | LUT | FF | DSP | BRAM |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    thr = f"{fmax * 1e6 / interval / 1e6:.3f} M samples/s" if fmax else "n/a"
+    print(f"| {float_acc:.4f} | {fixed_acc:.4f} ({n} test images) | {v['latency_cycles']} (model "
+          f"{v['predicted_latency_cycles']}) | {interval} (model {v['predicted_interval_cycles']}) | "
+          f"{fmax:.1f} MHz (ECP5-{s.get('device', '?').upper()}) | {thr} | {s['lut']} | {s['ff']} | {s['dsp']} | "
+          f"{s['bram']} |")
+    print(f"verify: {v['samples']} samples, {v['mismatches']} mismatches, stalls {v['stalls']}, ok {v['ok']}", flush=True)
+
+
+def four_conv_relu(seed: int = 3) -> Graph:
+    """8x8x2 input, four 3x3 same convolutions with ReLU (4, 8, 8, 4 filters), a Dense."""
+    rng = np.random.default_rng(seed)
+    nodes, c = [Node("x", Input((8, 8, 2)))], 2
+    for k, f in enumerate((4, 8, 8, 4)):
+        w = rng.normal(0, 0.5, (3, 3, c, f))
+        nodes.append(Node(f"conv{k}", Conv.with_padding(w, rng.normal(0, 0.2, f), (1, 1), Padding.SAME, (8, 8)),
+                          (nodes[-1].name,)))
+        nodes.append(Node(f"relu{k}", Activation(ActivationKind.RELU), (nodes[-1].name,)))
+        c = f
+    nodes.append(Node("flat", Flatten(), (nodes[-1].name,)))
+    nodes.append(Node("out", Dense(rng.normal(0, 0.3, (8 * 8 * c, 4)), np.zeros(4)), ("flat",)))
+    return Graph(nodes, ["out"], "four_conv_relu")
+
+
+def fusion() -> None:
+    print("\nConv+ReLU fusion (Yosys 0.23; the ReLU's own engine when off)")
+    print("| network | fusion | engines | latency | interval | ECP5 LUT | ECP5 FF | ECP5 BRAM | xc7 LUT | xc7 FF | xc7 BRAM |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    nets = [("digits CNN", lambda cfg: rtl4ml.convert(MODEL, cfg)),
+            ("4 x Conv+ReLU", lambda cfg: rtl4ml.convert(four_conv_relu(), cfg))]
+    for name, make in nets:
+        for fuse in (True, False):
+            design = make(config(fuse))
+            hp = plan(design)
+            e = design.synthesize("ecp5", dsp=True).as_dict()
+            x = design.synthesize("xc7", dsp=True).as_dict()
+            print(f"| {name} | {'on' if fuse else 'off'} | {len(hp.engines)} | {hp.latency} | {hp.interval} | "
+                  f"{e['lut']} | {e['ff']} | {e['bram']} | {x['lut']} | {x['ff']} | {x['bram']} |", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-fusion", action="store_true")
+    ap.add_argument("--keep", type=Path, help="build folders go here (default: a temporary folder)")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", rtl4ml.errors.PrecisionWarning)
+    with tempfile.TemporaryDirectory(prefix="rtl4ml-cnn-") as tmp:
+        work = args.keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        end_to_end(work)
+    if not args.skip_fusion:
+        fusion()
+
+
+if __name__ == "__main__":
+    main()
