@@ -6,7 +6,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tool_duts import LATCHY, MULT, N, ROM, ROM_LOOKUP, SERIAL_SUM, SILENT, WIDE_SUM, Builds, addpipe
+from tool_duts import (
+    BEAT_SPLIT,
+    BEAT_SUM3,
+    LATCHY,
+    MULT,
+    N,
+    ROM,
+    ROM_LOOKUP,
+    SERIAL_SUM,
+    SILENT,
+    WIDE_SUM,
+    Builds,
+    addpipe,
+)
 
 from rtl4ml.tools import format_hex
 
@@ -37,6 +50,8 @@ def rtl_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "latchy": LATCHY,
         "mult": MULT,
         "rom_lookup": ROM_LOOKUP,
+        "beat_sum3": BEAT_SUM3,
+        "beat_split": BEAT_SPLIT,
     }
     for name, text in sources.items():
         (root / name).mkdir()

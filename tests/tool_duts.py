@@ -128,6 +128,98 @@ module serial_sum (
 endmodule
 """
 
+#: Multi-beat input: a sample is 3 beats of one unsigned 8-bit word, the output one
+#: 10-bit beat, their sum. One pipeline advancing when its output register is empty or
+#: read (s_axis_tready = advance): the accumulator takes every beat, the sum register
+#: the third beat's total, then the output register.
+BEAT_SUM3 = """\
+module beat_sum3 (
+    input  wire       clk,
+    input  wire       rst,
+    input  wire [7:0] s_axis_tdata,
+    input  wire       s_axis_tvalid,
+    output wire       s_axis_tready,
+    output wire [9:0] m_axis_tdata,
+    output wire       m_axis_tvalid,
+    input  wire       m_axis_tready
+);
+    reg [1:0] idx;
+    reg [9:0] acc;
+    reg sv, ov;
+    reg [9:0] s, o;
+    wire advance = !ov || m_axis_tready;
+    wire [9:0] total = acc + {2'd0, s_axis_tdata};
+    assign s_axis_tready = advance;
+    assign m_axis_tvalid = ov;
+    assign m_axis_tdata = o;
+    always @(posedge clk) begin
+        if (rst) begin
+            idx <= 2'd0;
+            acc <= 10'd0;
+            sv <= 1'b0;
+            ov <= 1'b0;
+        end else if (advance) begin
+            if (s_axis_tvalid) begin
+                idx <= (idx == 2'd2) ? 2'd0 : idx + 2'd1;
+                acc <= (idx == 2'd2) ? 10'd0 : total;
+            end
+            sv <= s_axis_tvalid && idx == 2'd2;
+            ov <= sv;
+        end
+    end
+    always @(posedge clk) begin
+        if (advance) begin
+            s <= total;
+            o <= s;
+        end
+    end
+endmodule
+"""
+
+#: Multi-beat output: each 8-bit input word leaves as two beats, the word then its
+#: complement. An input register feeds a serializer that takes the next word on the edge
+#: its second beat is read.
+BEAT_SPLIT = """\
+module beat_split (
+    input  wire       clk,
+    input  wire       rst,
+    input  wire [7:0] s_axis_tdata,
+    input  wire       s_axis_tvalid,
+    output wire       s_axis_tready,
+    output wire [7:0] m_axis_tdata,
+    output wire       m_axis_tvalid,
+    input  wire       m_axis_tready
+);
+    reg v1, busy, phase;
+    reg [7:0] d1, d2;
+    wire last_out = busy && phase && m_axis_tready;
+    wire take = v1 && (!busy || last_out);
+    assign s_axis_tready = !v1 || take;
+    assign m_axis_tvalid = busy;
+    assign m_axis_tdata = phase ? ~d2 : d2;
+    always @(posedge clk) begin
+        if (rst) begin
+            v1 <= 1'b0;
+            busy <= 1'b0;
+            phase <= 1'b0;
+        end else begin
+            if (s_axis_tready) v1 <= s_axis_tvalid;
+            if (take) begin
+                busy <= 1'b1;
+                phase <= 1'b0;
+            end else if (busy && m_axis_tready) begin
+                if (phase) busy <= 1'b0;
+                phase <= !phase;
+            end
+        end
+    end
+    always @(posedge clk) begin
+        if (s_axis_tready) d1 <= s_axis_tdata;
+        if (take) d2 <= d1;
+    end
+endmodule
+"""
+
 #: Accepts everything, never answers.
 SILENT = """\
 module silent (
@@ -251,15 +343,18 @@ class Builds:
     def __init__(self, rtl_dir: Path, tmp: Path) -> None:
         self.rtl_dir = rtl_dir
         self.tmp = tmp
-        self.cache: dict[tuple[Simulator, str], object] = {}
+        self.cache: dict[tuple[Simulator, str, int, int], object] = {}
 
-    def get(self, sim: Simulator, top: str, out_bits: int):
+    def get(self, sim: Simulator, top: str, out_bits: int, *, in_bits: int = 32,
+            in_beats: int = 1, out_beats: int = 1):
+        """The build of ``top`` for N samples of ``in_beats``/``out_beats`` beats."""
         need_simulator(sim)
-        key = (sim, top)
+        key = (sim, top, in_beats, out_beats)
         if key not in self.cache:
             self.cache[key] = compile_testbench(
-                self.rtl_dir / top, top, 32, out_bits, N, simulator=sim,
-                workdir=self.tmp / f"{sim.value}_{top}")
+                self.rtl_dir / top, top, in_bits, out_bits, N, simulator=sim,
+                in_beats=in_beats, out_beats=out_beats,
+                workdir=self.tmp / f"{sim.value}_{top}_{in_beats}x{out_beats}")
         return self.cache[key]
 
 

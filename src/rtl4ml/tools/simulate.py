@@ -24,6 +24,7 @@ from rtl4ml.tools.testbench import (
     ERROR_PREFIX,
     SUMMARY_PREFIX,
     TB_MODULE,
+    check_positive,
     make_testbench,
 )
 from rtl4ml.tools.which import which
@@ -49,13 +50,19 @@ class Simulator(Choice):
 
 @dataclass(frozen=True)
 class SimSummary:
-    """The testbench's ``RTL4ML ...`` summary line, typed."""
+    """The testbench's ``RTL4ML ...`` summary line, typed.
+
+    ``samples`` counts complete output samples, ``inputs`` input transfers (beats),
+    ``starts`` the samples whose first input beat was accepted (``inputs`` in logs of
+    testbenches without the field).
+    """
 
     samples: int
     latency: int | None
     interval: int | None
     stalls: bool
     inputs: int
+    starts: int
     cycles: int
     timed_out: bool
 
@@ -64,11 +71,14 @@ class SimSummary:
 class SimResult:
     """One simulation run.
 
-    ``outputs`` are the output stream words in order (one per output transfer; compare
-    its length with the number of inputs). ``latency`` and ``interval`` are in cycles
-    (``None`` when no output arrived, or with fewer than two inputs); they are the
-    contract's figures only when ``stalls`` is false. ``timed_out`` means the design
-    stopped producing outputs before the testbench's cycle limit.
+    ``outputs`` are the output stream words in order (one per output transfer, so
+    ``out_beats`` per sample; compare its length with the number of inputs). ``samples``
+    counts complete output samples, ``inputs`` input transfers (beats) and ``starts`` the
+    samples whose first input beat was accepted. ``latency`` (first input transfer to the
+    first sample's last output beat) and ``interval`` (spacing of sample starts) are in
+    cycles, ``None`` when the first sample never came out, or with fewer than two starts;
+    they are the contract's figures only when ``stalls`` is false. ``timed_out`` means
+    the design stopped producing outputs before the testbench's cycle limit.
     """
 
     outputs: list[int]
@@ -78,6 +88,7 @@ class SimResult:
     log: str
     stalls: bool = False
     inputs: int = 0
+    starts: int = 0
     cycles: int = 0
     timed_out: bool = False
 
@@ -106,12 +117,14 @@ def parse_summary(log: str) -> SimSummary:
         latency = fields["latency"]
         interval = fields["interval"]
         inputs = fields.get("inputs", 0)
+        starts = fields.get("starts", inputs)
         return SimSummary(
             samples=fields["samples"],
             latency=latency if latency >= 0 else None,
-            interval=interval if inputs >= 2 else None,
+            interval=interval if starts >= 2 else None,
             stalls=bool(fields.get("stalls", 0)),
             inputs=inputs,
+            starts=starts,
             cycles=fields.get("cycles", 0),
             timed_out=bool(fields.get("timeout", 0)),
         )
@@ -119,17 +132,31 @@ def parse_summary(log: str) -> SimSummary:
         raise ToolError(f"the simulation summary line lacks {exc.args[0]!r}") from None
 
 
+def sample_count(words: int, in_beats: int) -> int:
+    """The number of samples in ``words`` input words of ``in_beats`` beats per sample.
+
+    Raises ValueError unless ``words`` is a positive multiple of ``in_beats``.
+    """
+    check_positive(in_beats=in_beats)
+    if words < 1 or words % in_beats:
+        raise ValueError(f"need a positive multiple of in_beats={in_beats} input words "
+                         f"(whole samples), got {words}")
+    return words // in_beats
+
+
 class CompiledTestbench:
     """A built simulation of one design and its testbench, ready to run repeatedly.
 
-    Not thread-safe: runs share ``run_dir``. Use as a context manager (or call
-    :meth:`close`) to delete a temporary build folder.
+    :attr:`capacity` counts samples; one sample is :attr:`in_beats` input words and
+    :attr:`out_beats` output words. Not thread-safe: runs share ``run_dir``. Use as a
+    context manager (or call :meth:`close`) to delete a temporary build folder.
     """
 
     def __init__(self, *, simulator: Simulator, workdir: Path, command: list[str],
                  top: str, in_bits: int, out_bits: int, capacity: int,
                  data_files: Sequence[Path], build_log: str,
-                 tmp: tempfile.TemporaryDirectory[str] | None) -> None:
+                 tmp: tempfile.TemporaryDirectory[str] | None,
+                 in_beats: int = 1, out_beats: int = 1) -> None:
         self.simulator = simulator
         self.workdir = workdir
         self.command = command
@@ -137,6 +164,8 @@ class CompiledTestbench:
         self.in_bits = in_bits
         self.out_bits = out_bits
         self.capacity = capacity
+        self.in_beats = in_beats
+        self.out_beats = out_beats
         self.data_files = list(data_files)
         self.build_log = build_log
         self.run_dir = workdir / "run"
@@ -144,10 +173,14 @@ class CompiledTestbench:
 
     def run(self, inputs: Sequence[int], *, stalls: bool = False, seed: int = 1,
             timeout_s: float = DEFAULT_TIMEOUT_S, timeout_cycles: int | None = None) -> SimResult:
-        """Simulate ``inputs`` (packed input words, at most :attr:`capacity` of them)."""
-        n = len(inputs)
-        if not 1 <= n <= self.capacity:
-            raise ValueError(f"need 1..{self.capacity} input samples for this build, got {n}")
+        """Simulate ``inputs``: packed input words, one per beat, :attr:`in_beats` per
+        sample, for 1..:attr:`capacity` samples."""
+        n = sample_count(len(inputs), self.in_beats)
+        if n > self.capacity:
+            raise ValueError(
+                f"need 1..{self.capacity} input samples for this build of {self.top}, got {n} "
+                f"({len(inputs)} input words at {self.in_beats} per sample; at most "
+                f"{self.capacity * self.in_beats} words)")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for data in self.data_files:
             shutil.copyfile(data, self.run_dir / data.name)
@@ -169,7 +202,7 @@ class CompiledTestbench:
         outputs = read_hex(output_path, self.out_bits)
         return SimResult(outputs=outputs, samples=summary.samples, latency=summary.latency,
                          interval=summary.interval, log=log, stalls=summary.stalls,
-                         inputs=summary.inputs, cycles=summary.cycles,
+                         inputs=summary.inputs, starts=summary.starts, cycles=summary.cycles,
                          timed_out=summary.timed_out)
 
     def close(self) -> None:
@@ -197,15 +230,19 @@ def compile_testbench(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     data_files: Iterable[str | Path] = (),
     tb_source: str | None = None,
+    in_beats: int = 1,
+    out_beats: int = 1,
 ) -> CompiledTestbench:
     """Build the testbench for ``top`` (capacity ``samples`` samples) with the RTL.
 
     ``rtl_files`` is a list of files or a folder (its ``*.v``/``*.sv``; its ``*.mem`` ROM
     images are taken along). ``data_files`` (more ROM images read by ``$readmemh``) are
-    copied next to ``input.hex`` before each run. ``tb_source`` replaces the generated testbench (its
-    module must be named ``rtl4ml_tb``). Raises :class:`ToolError` when the simulator is
-    missing or the build fails.
+    copied next to ``input.hex`` before each run. One sample is ``in_beats`` input
+    transfers and ``out_beats`` output transfers (:func:`make_testbench`). ``tb_source``
+    replaces the generated testbench (its module must be named ``rtl4ml_tb``). Raises
+    :class:`ToolError` when the simulator is missing or the build fails.
     """
+    check_positive(in_beats=in_beats, out_beats=out_beats)
     sim = Simulator.parse(simulator)
     files, data = resolve_sources(rtl_files, data_files)
     tmp = None
@@ -218,7 +255,8 @@ def compile_testbench(
     try:
         tb = work / "tb.sv"
         tb.write_text(tb_source if tb_source is not None
-                      else make_testbench(top, in_bits, out_bits, samples))
+                      else make_testbench(top, in_bits, out_bits, samples,
+                                          in_beats=in_beats, out_beats=out_beats))
         sources = [str(tb)] + [str(p) for p in files]
         if sim is Simulator.VERILATOR:
             command, log = _build_verilator(sources, work, timeout_s)
@@ -230,7 +268,8 @@ def compile_testbench(
         raise
     return CompiledTestbench(simulator=sim, workdir=work, command=command, top=top,
                              in_bits=int(in_bits), out_bits=int(out_bits),
-                             capacity=int(samples), data_files=data, build_log=log, tmp=tmp)
+                             capacity=int(samples), data_files=data, build_log=log, tmp=tmp,
+                             in_beats=int(in_beats), out_beats=int(out_beats))
 
 
 def _build_jobs() -> int:
@@ -270,11 +309,15 @@ def simulate(
     workdir: str | Path | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     data_files: Iterable[str | Path] = (),
+    in_beats: int = 1,
+    out_beats: int = 1,
 ) -> SimResult:
-    """Build and run the testbench once on ``inputs`` (packed input words)."""
-    with compile_testbench(rtl_files, top, in_bits, out_bits, len(inputs), simulator=simulator,
-                           workdir=workdir, timeout_s=timeout_s,
-                           data_files=data_files) as built:
+    """Build and run the testbench once on ``inputs`` (packed input words, ``in_beats``
+    per sample; ``out_beats`` output words per sample)."""
+    samples = sample_count(len(inputs), in_beats)
+    with compile_testbench(rtl_files, top, in_bits, out_bits, samples, simulator=simulator,
+                           workdir=workdir, timeout_s=timeout_s, data_files=data_files,
+                           in_beats=in_beats, out_beats=out_beats) as built:
         return built.run(inputs, stalls=stalls, seed=seed, timeout_s=timeout_s)
 
 
