@@ -212,3 +212,20 @@ def test_each_layer_alone_matches_its_cycle_figures(tmp_path):
     hp, _ = _simulate(_cnn(("c", layer), shape=(6, 5, 2), name="one"), {"model": {"input": "fixed<8,3>"}}, tmp_path)
     assert (hp.latency, hp.interval) == timing.alone(hp["c"])
     assert hp.latency == hp["c"].latency and hp.interval == hp["c"].interval
+
+
+@pytest.mark.synth
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+@pytest.mark.parametrize("target", ["xc7", "ecp5"])
+def test_line_buffers_above_the_threshold_go_to_block_ram(target):
+    """Two line buffers of 36 pixels x 64 bits (2 304 bits each) of a 3x3 max pooling."""
+    g = Graph([Node("x", Input((3, 40, 8))),
+               Node("p", Pool.with_padding(PoolKind.MAX, (3, 3), (1, 1), Padding.VALID, (3, 40)), ("x",))],
+              ["p"], "lines")
+    below = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 4096}})
+    above = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 2048}})
+    assert plan(above)["p"].parts[0].block_ram == (True, True)
+    assert plan(below)["p"].parts[0].block_ram == (False, False)
+    r_above, r_below = above.synthesize(target).as_dict(), below.synthesize(target).as_dict()
+    assert r_above["bram"] >= 2 and r_above["lutram"] == 0
+    assert r_below["bram"] == 0 and r_below["lutram"] > 0
