@@ -33,6 +33,10 @@ def conv(rng, shape, filters, kernel, stride, padding, act=RELU):
     return Conv.with_padding(w, rng.normal(0, 0.3, filters), (stride,) * nd, padding, shape[:-1], act)
 
 
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
 def _out(shape, op):
     return op.infer_shape([shape])
 
@@ -41,6 +45,7 @@ def random_cnn_case(seed: int):
     """A random 1-D or 2-D CNN: 1-3 conv/pool stages, maybe a residual Add or a channel
     Concat, then a Flatten or global pooling and a Dense (or the pixel stream itself)."""
     rng = np.random.default_rng(500 + seed)
+    fold = np.random.default_rng(900 + seed)
     two_d = seed % 3 != 2
     spatial = tuple(int(v) for v in rng.integers(4, 9, 2 if two_d else 1))
     if not two_d:
@@ -67,6 +72,9 @@ def random_cnn_case(seed: int):
             choices = [r for r in (2, 3, 4, 6) if n_mult % r == 0]
             if choices:
                 layers[name] = {"reuse_factor": int(rng.choice(choices))}
+        elif fold.random() < 0.4:  # PE x SIMD lanes
+            n_in = n_mult // filters
+            layers[name] = {"pe": int(fold.choice(_divisors(filters))), "simd": int(fold.choice(_divisors(n_in)))}
         if rng.random() < 0.35 and min(shapes[name][:-1]) >= 3:  # a branch around a same-size conv
             s2 = shapes[name]
             side = add(f"b{k}", conv(rng, s2, s2[-1], int(rng.choice([1, 3])), 1, Padding.SAME), [name])
