@@ -154,3 +154,28 @@ def test_branched_network_with_softmax_synthesizes_without_latches():
     r = design.synthesize("xc7", dsp=True).as_dict()
     assert r["latches"] == 0 and r["lut"] > 0 and r["ff"] > 0
     assert r["lutram"] > 0  # the residual path's FIFO
+
+
+@pytest.mark.sim
+@needs_verilator
+def test_cnn_example_streams_pixels_through_build_and_verify(tmp_path):
+    """The digits Conv1D example (Conv1D, AvgPool, Conv1D, GlobalAvgPool, Dense) with the
+    command line: 8 beats of 8 pixels in, one class index out, bit-exact under stalls."""
+    from pathlib import Path
+
+    model = Path(__file__).resolve().parent.parent / "examples" / "models" / "digits_conv1d.onnx"
+    out = tmp_path / "cnn"
+    result = runner.invoke(app, ["build", str(model), "-o", str(out), "--precision", "fixed<8,3>", "--argmax",
+                                 "--samples", "64"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "design.json").read_text())
+    assert (summary["input"]["beats"], summary["input"]["elements"]) == (8, 8)
+    assert summary["output"]["beats"] == 1
+    conv = next(layer for layer in summary["layers"] if layer["op"] == "Conv1D")
+    assert [p["part"] for p in conv["parts"]] == ["PadImpl", "WindowImpl", "DenseImpl"]
+    result = runner.invoke(app, ["verify", str(out), "--samples", "64", "--stalls", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["ok"] and report["mismatches"] == 0
+    assert report["latency_cycles"] == summary["predicted_latency_cycles"]
+    assert report["interval_cycles"] == summary["predicted_interval_cycles"] == 10  # the padded row of 10
