@@ -4,6 +4,7 @@ per part and a wrapper connecting their streams."""
 from __future__ import annotations
 
 from ...hw.records import ChainImpl
+from .window import PORTS
 
 PORT_NAMES = ("s_axis_tdata", "s_axis_tvalid", "s_axis_tready", "m_axis_tdata", "m_axis_tvalid", "m_axis_tready")
 
@@ -12,18 +13,7 @@ def chain_module(name: str, impl: ChainImpl, part_modules: list[str]) -> str:
     """``part_modules[i]`` is the module of ``impl.parts[i]``; stream ``i`` connects part
     ``i`` to part ``i + 1``."""
     x, y = impl.input, impl.output
-    lines = [
-        f"module {name} (",
-        "    input  wire clk,",
-        "    input  wire rst,",
-        f"    input  wire [{x.bits - 1}:0] s_axis_tdata,",
-        "    input  wire s_axis_tvalid,",
-        "    output wire s_axis_tready,",
-        f"    output wire [{y.bits - 1}:0] m_axis_tdata,",
-        "    output wire m_axis_tvalid,",
-        "    input  wire m_axis_tready",
-        ");",
-    ]
+    lines = [f"module {name} (", PORTS.format(i=x.bits - 1, o=y.bits - 1), ");"]
     n = len(impl.parts)
     for i, part in enumerate(impl.parts[:-1]):
         lines += [f"    wire [{part.output.bits - 1}:0] p{i}_tdata;", f"    wire p{i}_tvalid;", f"    wire p{i}_tready;"]
