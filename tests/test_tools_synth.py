@@ -144,3 +144,17 @@ def test_place_and_route_gives_fmax(rtl_dir: Path, tmp_path: Path) -> None:
     assert result.synth is not None and result.synth.ff >= 100
     assert result.utilisation["TRELLIS_FF"][0] >= 100
     assert (tmp_path / "netlist.json").is_file()
+
+
+def test_place_and_route_picks_the_smallest_ecp5_device_that_holds_the_design() -> None:
+    from rtl4ml.tools.pnr import fitting_device
+    from rtl4ml.tools.synth import SynthResult, Target
+
+    def result(lut=0, ff=0, dsp=0, bram=0, carry=0, lutram=0):
+        return SynthResult(Target.ECP5, lut, ff, dsp, bram, carry, 0, lutram)
+
+    assert fitting_device(result(lut=1000, ff=1000)) == "25k"
+    assert fitting_device(result(lut=4247, ff=21190, carry=13398, lutram=66)) == "45k"  # carries are 2 LUT4s
+    assert fitting_device(result(lut=100, ff=30000)) == "45k"  # flip-flops count too
+    assert fitting_device(result(lut=100, dsp=100)) == "85k"
+    assert fitting_device(result(lut=10**6)) == "85k"  # the largest when none holds it

@@ -26,20 +26,19 @@ ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
 
 DEFAULT_TIMEOUT_S = 3600.0
 
-#: (device, LUT4s, DSP multipliers, DP16KD block RAMs) of the ECP5 family, smallest first.
+#: (device, LUT4s (= flip-flops), DSP multipliers, DP16KD block RAMs) of the ECP5 family, smallest first.
 ECP5_CAPACITY = (("25k", 24288, 28, 56), ("45k", 43848, 72, 108), ("85k", 83640, 156, 208))
 
 
-def fitting_device(synth: SynthResult, fill: float = 0.9) -> str:
-    """The smallest ECP5 device whose LUTs, multipliers and block RAMs hold the design
-    with ``fill`` of each used at most (the largest when none does)."""
-    for name, luts, dsps, brams in ECP5_CAPACITY:
-        if synth.lut <= fill * luts and synth.dsp <= dsps and synth.bram <= brams:
+def fitting_device(synth: SynthResult, fill: float = 0.8) -> str:
+    """The smallest ECP5 device that holds the design with at most ``fill`` of its LUT4s
+    and flip-flops used (a CCU2C carry cell is two LUT4s, a TRELLIS_DPR16X4 LUT RAM about
+    four), and its multipliers and block RAMs (the largest when none does)."""
+    luts = synth.lut + 2 * synth.carry + 4 * synth.lutram
+    for name, cells, dsps, brams in ECP5_CAPACITY:
+        if luts <= fill * cells and synth.ff <= fill * cells and synth.dsp <= dsps and synth.bram <= brams:
             return name
     return ECP5_CAPACITY[-1][0]
-
-_FMAX = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz")
-_UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
 
 
 @dataclass(frozen=True)
