@@ -41,6 +41,10 @@ def fitting_device(synth: SynthResult, fill: float = 0.8) -> str:
     return ECP5_CAPACITY[-1][0]
 
 
+_FMAX = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz")
+_UTIL = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%")
+
+
 @dataclass(frozen=True)
 class PnrResult:
     """Place-and-route figures: ``fmax_mhz`` is the slowest clock's final Fmax (``None``
