@@ -165,8 +165,10 @@ def _top_text(top: str, hp: HwPlan, modules: dict[str, str], w: _Wiring) -> str:
             stem = w.names.take(f"{reader[0]}_in{reader[1]}_fifo")
             bits = fifo.stream.bits
             d, v, r = w.declare(f"{stem}_tdata", bits), w.declare(f"{stem}_tvalid", 1), w.declare(f"{stem}_tready", 1)
-            w.decls.append(f"    // FIFO of {fifo.depth} samples: the input {reader[1]} of {reader[0]} "
-                           f"arrives {fifo.depth - 1} cycles before the slowest one")
+            lead = (f"arrives {fifo.depth - 1} cycles before the slowest one" if fifo.stream.beats == 1 else
+                    f"runs up to {fifo.depth - 1} beats ahead of the slowest one (cycle model)")
+            w.decls.append(f"    // FIFO of {fifo.depth} {'samples' if fifo.stream.beats == 1 else 'beats'}: "
+                           f"the input {reader[1]} of {reader[0]} {lead}")
             sd, sv, sr = taps[reader]
             w.instance(fifo_name(top, fifo.depth, fifo.block_ram), stem,
                        [("s_axis_tdata", sd), ("s_axis_tvalid", sv), ("s_axis_tready", sr),
