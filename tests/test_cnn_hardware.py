@@ -19,7 +19,21 @@ from rtl4ml.errors import ConfigError, UnsupportedError
 from rtl4ml.hw import plan, timing
 from rtl4ml.hw.fold import FoldSchedule
 from rtl4ml.hw.records import ChainImpl, CollectImpl, PadImpl, WindowImpl
-from rtl4ml.ir import Activation, ActivationKind, Add, Concat, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind
+from rtl4ml.ir import (
+    Activation,
+    ActivationKind,
+    Add,
+    Concat,
+    Dense,
+    Flatten,
+    GlobalPool,
+    Graph,
+    Input,
+    Node,
+    Padding,
+    Pool,
+    PoolKind,
+)
 
 from cnn_models import RELU, conv, random_cnn_case
 from hw_models import random_branched_case, random_case
@@ -203,15 +217,30 @@ def test_cnn_in_simulation_is_bit_exact_and_matches_cycle_model(graph, config, t
     _simulate(graph, config, tmp_path)
 
 
+def _one_layer_cases():
+    rng = np.random.default_rng(6)
+    s = (6, 5, 2)
+    return [
+        pytest.param(_cnn(("l", conv(rng, s, 3, 3, 2, Padding.SAME)), shape=s, name="one"), {}, id="conv-same-stride2"),
+        pytest.param(_cnn(("l", conv(rng, s, 4, 2, 1, Padding.VALID)), shape=s, name="one"),
+                     {"layers": {"l": {"pe": 2, "simd": 4}}}, id="conv-pe-simd"),
+        pytest.param(_cnn(("l", Pool.with_padding(PoolKind.MAX, (2, 2), (2, 2), Padding.VALID, (6, 5))), shape=s,
+                          name="one"), {}, id="maxpool"),
+        pytest.param(_cnn(("l", Pool.with_padding(PoolKind.AVG, (4,), (2,), Padding.SAME, (9,), True)), shape=(9, 3),
+                          name="one"), {}, id="avgpool1d-same"),
+        pytest.param(_cnn(("l", GlobalPool(PoolKind.AVG)), shape=(4, 4, 3), name="one"), {}, id="global-avg"),
+    ]
+
+
 @pytest.mark.sim
 @needs_verilator
-def test_each_layer_alone_matches_its_cycle_figures(tmp_path):
+@pytest.mark.parametrize("graph,config", _one_layer_cases())
+def test_each_layer_alone_matches_its_cycle_figures(graph, config, tmp_path):
     """A one-layer design measures what the model says of that layer alone."""
-    rng = np.random.default_rng(6)
-    layer = conv(rng, (6, 5, 2), 3, 3, 2, Padding.SAME)
-    hp, _ = _simulate(_cnn(("c", layer), shape=(6, 5, 2), name="one"), {"model": {"input": "fixed<8,3>"}}, tmp_path)
-    assert (hp.latency, hp.interval) == timing.alone(hp["c"])
-    assert hp.latency == hp["c"].latency and hp.interval == hp["c"].interval
+    config = {**config, "model": {"input": "fixed<8,3>", "weight": "fixed<6,1>"}}
+    hp, _ = _simulate(graph, config, tmp_path)
+    assert (hp.latency, hp.interval) == timing.alone(hp["l"])
+    assert (hp.latency, hp.interval) == (hp["l"].latency, hp["l"].interval)
 
 
 @pytest.mark.synth
