@@ -91,8 +91,8 @@ def test_flatten_collects_and_one_by_one_conv_is_a_dense_per_pixel():
 def test_unsupported_stream_shapes_are_named():
     rng = np.random.default_rng(3)
     g = _cnn(("c", conv(rng, (4, 4, 2), 2, 3, 1, Padding.SAME)), ("p", Pool.with_padding(
-        PoolKind.AVG, (3, 3), (1, 1), Padding.VALID, (4, 4))), shape=(4, 4, 2))
-    with pytest.raises(UnsupportedError, match=r"layer 'p' \(AvgPool2D\).*power-of-two.*averages 9"):
+        PoolKind.AVG, (3, 3), (1, 1), Padding.SAME, (4, 4))), shape=(4, 4, 2))
+    with pytest.raises(UnsupportedError, match=r"layer 'p' \(AvgPool2D\).*leaves the padding out.*border"):
         plan(rtl4ml.convert(g))
     nodes = [Node("x", Input((4, 4, 2))), Node("c", conv(rng, (4, 4, 2), 2, 3, 1, Padding.SAME), ("x",)),
              Node("cat", Concat(axis=1), ("x", "c"))]
@@ -209,10 +209,27 @@ def _simulate(graph, config, tmp_path, samples=40):
     return hp, tree
 
 
+def _averages(global_pool: bool) -> tuple[Graph, dict]:
+    """Averages over 9 pixels (or 15 beats) in every rounding mode, side by side."""
+    modes = ["RND", "RND_CONV", "RND_ZERO", "RND_INF", "RND_MIN_INF", "TRN", "TRN_ZERO"]
+    shape = (3, 5, 2)
+    nodes, layers = [Node("x", Input(shape))], {}
+    for k, mode in enumerate(modes):
+        op = GlobalPool(PoolKind.AVG) if global_pool else Pool.with_padding(
+            PoolKind.AVG, (3, 3), (1, 1), Padding.SAME, (3, 5), count_include_pad=True)
+        nodes.append(Node(f"a{k}", op, ("x",)))
+        frac = 5 if k % 2 else 2  # more and fewer fraction bits than the input's
+        layers[f"a{k}"] = {"result": f"fixed<{frac + 4},4,{mode},{'SAT' if k % 3 else 'WRAP'}>"}
+    nodes.append(Node("cat", Concat(axis=-1), tuple(f"a{k}" for k in range(len(modes)))))
+    config = {"model": {"input": "fixed<9,4>", "result": "fixed<12,5>"}, "layers": layers}
+    return Graph(nodes, ["cat"], "averages"), config
+
+
 @pytest.mark.sim
 @needs_verilator
 @pytest.mark.parametrize("graph,config", [pytest.param(*random_cnn_case(s), id=f"random-cnn{s}") for s in range(10)]
-                         + _named_cases())
+                         + _named_cases() + [pytest.param(*_averages(False), id="avgpool-by-9-every-rounding"),
+                                             pytest.param(*_averages(True), id="global-avg-by-15-every-rounding")])
 def test_cnn_in_simulation_is_bit_exact_and_matches_cycle_model(graph, config, tmp_path):
     _simulate(graph, config, tmp_path)
 

@@ -31,6 +31,7 @@ from rtl4ml.hw import (
 from rtl4ml.hw.adder_graph import csd_graph, da4ml_graph
 from rtl4ml.ir import (
     Activation,
+    Graph,
     ActivationKind,
     BatchNorm,
     Dense,
@@ -172,8 +173,10 @@ def test_plan_rejects_folding_that_makes_no_sense():
         plan(rtl4ml.convert(g, {"layers": {"fc": {"reuse_factor": 5}}}))
     ok = plan(rtl4ml.convert(g, {"layers": {"fc": {"strategy": "resource"}}}))
     assert ok["fc"].strategy is Strategy.RESOURCE and ok["fc"].interval == 1 and ok["fc"].latency == 2
-    with pytest.raises(UnsupportedError, match=r"layer 'gp' \(GlobalAvgPool\).*power-of-two.*averages 3"):
-        plan(rtl4ml.convert(chain(GlobalPool(PoolKind.AVG), names=["gp"], shape=(3, 2))))
+    two = chain(dense(np.random.default_rng(0), 6, 3), dense(np.random.default_rng(1), 3, 2))
+    two = Graph(list(two.nodes), ["n0", "n1"], "two outputs")
+    with pytest.raises(UnsupportedError, match=r"one network output, got \['n0', 'n1'\]"):
+        plan(rtl4ml.convert(two))
 
 
 @pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")

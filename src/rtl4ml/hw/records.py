@@ -11,6 +11,7 @@ from ..fixed import FixedType
 from ..ir import Activation, PoolKind, Table
 from .adder_graph import AdderGraph
 from .cycles import SoftmaxDepths
+from .divide import ConstDivision
 from .linear import LinearArith
 
 
@@ -240,13 +241,15 @@ class WindowImpl:
 class PoolImpl:
     """Max or average of each channel over a window beat (``size`` pixels of ``channels``
     elements, kernel-major): a compare-select or exact sum tree, then the conversion to
-    the result type (an average divides by ``2**shift``). Pipelined, interval 1 beat."""
+    the result type (an average divides by ``2**shift``, or by ``division``'s constant).
+    Pipelined, interval 1 beat."""
 
     node: str
     kind: PoolKind
     size: int
     channels: int
     shift: int
+    division: ConstDivision | None  # an average over a count that is not a power of two
     adder_levels: int
     levels: int
     latency: int
@@ -259,11 +262,12 @@ class PoolImpl:
 class CollectImpl:
     """Gathers the ``input.beats`` beats of a sample into one beat (Flatten of a pixel
     stream), or, with ``kind`` set, reduces them per channel (global max or average
-    pooling; an average divides by ``2**shift``)."""
+    pooling; an average divides by ``2**shift`` or by ``division``'s constant)."""
 
     node: str
     kind: PoolKind | None
     shift: int
+    division: ConstDivision | None
     latency: int
     interval: int
     input: Stream

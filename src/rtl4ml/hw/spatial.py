@@ -12,6 +12,7 @@ from ..ir import Node
 from ..ir import ops as O
 from .adder_graph import tree_depth
 from .cycles import ROUND_LEVELS, stages
+from .divide import const_division
 from .records import ChainImpl, CollectImpl, Fifo, Frame, PadImpl, PoolImpl, Stream, WindowImpl
 from .timing import alone, run
 
@@ -73,15 +74,6 @@ def chain(node: Node, parts: list):
     return _figures(c)
 
 
-def _average_shift(node: Node, count: int) -> int:
-    if count & (count - 1):
-        raise UnsupportedError(
-            f"layer '{node.name}' ({node.op.label}): the Verilog backend averages over a power-of-two "
-            f"number of values; this one averages {count}"
-        )
-    return count.bit_length() - 1
-
-
 def pool_core(node: Node, x: Stream, channels: int, levels_per_stage: int) -> PoolImpl:
     op: O.Pool = node.op
     size = math.prod(op.kernel_size)
@@ -90,11 +82,22 @@ def pool_core(node: Node, x: Stream, channels: int, levels_per_stage: int) -> Po
             f"layer '{node.name}' ({op.label}): an average over padded windows that leaves the padding out "
             "divides by a different count at the border; the Verilog backend does not implement it"
         )
-    shift = _average_shift(node, size) if op.kind is O.PoolKind.AVG else 0
-    levels = tree_depth([0] * size) + ROUND_LEVELS
+    shift, division = 0, None
+    if op.kind is O.PoolKind.AVG:
+        shift, division = _average_at(node, x.type, size * x.raw_lo, size * x.raw_hi, size)
+    levels = tree_depth([0] * size) + (division.levels if division else ROUND_LEVELS)
     out = Stream(channels, node.precision.result, beats=x.beats)
-    return PoolImpl(node.name, op.kind, size, channels, shift, levels_per_stage, levels,
+    return PoolImpl(node.name, op.kind, size, channels, shift, division, levels_per_stage, levels,
                     stages(levels, levels_per_stage), 1, x, out)
+
+
+def _average_at(node: Node, x_type, lo: int, hi: int, count: int):
+    """(shift, division) of an average over ``count`` values of ``x_type`` whose sum lies
+    in [lo, hi]: a power of two is a rounding shift, other counts a division by a constant
+    (:mod:`rtl4ml.hw.divide`)."""
+    if count & (count - 1) == 0:
+        return count.bit_length() - 1, None
+    return 0, const_division(lo, hi, x_type.frac_bits, count, node.precision.result)
 
 
 def pad_value(node: Node, x: Stream) -> int:
@@ -106,14 +109,16 @@ def pad_value(node: Node, x: Stream) -> int:
 
 def collector(node: Node, x: Stream) -> CollectImpl:
     """Flatten of a pixel stream (one beat out per sample), or global pooling."""
+    kind, shift, division = None, 0, None
     if isinstance(node.op, O.GlobalPool):
         kind = node.op.kind
-        shift = _average_shift(node, x.beats) if kind is O.PoolKind.AVG else 0
+        if kind is O.PoolKind.AVG:  # the running sums' range, as the collector holds them
+            lo, hi = min(x.raw_lo, x.raw_lo * x.beats), max(x.raw_hi, x.raw_hi * x.beats)
+            shift, division = _average_at(node, x.type, lo, hi, x.beats)
         out = Stream(x.elements, node.precision.result)
     else:
-        kind, shift = None, 0
         out = Stream(x.elements * x.beats, x.type, x.lo, x.hi)
-    return _figures(CollectImpl(node.name, kind, shift, 0, 0, x, out))
+    return _figures(CollectImpl(node.name, kind, shift, division, 0, 0, x, out))
 
 
 def _ancestors(engines, sources, node: str) -> list:

@@ -13,6 +13,7 @@ from ...hw.adder_graph import combine_tree
 from ...hw.cycles import ROUND_LEVELS
 from ...hw.records import CollectImpl, PoolImpl
 from ...ir import PoolKind
+from .divide import Unstaged, divide
 from .netlist import Module, Sig, Term, bits_for, literal
 from .pipeline import CLK_RST, Stages, pack, pipelined_module, stream_ports, unpack
 from .requant import requantize
@@ -39,6 +40,9 @@ def pool_module(name: str, impl: PoolImpl) -> str:
                 return st.put(combine(m, st.for_depth(a, depth), st.for_depth(b, depth), f"r{c}"), depth)
 
             depth, v = combine_tree([(0, xs[k * impl.channels + c]) for k in range(impl.size)], pick)
+            if impl.division:
+                outs.append(divide(m, st, v, depth, impl.division, impl.output.type, f"y{c}"))
+                continue
             depth += ROUND_LEVELS
             y = requantize(m, st.for_depth(v, depth), f + impl.shift, impl.output.type, f"y{c}")
             outs.append((st.put(y, depth), depth))
@@ -88,7 +92,10 @@ def collect_module(name: str, impl: CollectImpl) -> str:
                 both = m.linear(f"n{c}", [Term(acc), Term(v)], bounds=(lo, hi))
             nxt = m.mux(f"next{c}", m.bit(first, 0), v, both)
             seq.append(f"if ({m.bit(accept, 0)}) {acc.name} <= {m.ref(nxt, acc.width)};")
-            ys.append(requantize(m, nxt, x.type.frac_bits + impl.shift, impl.output.type, f"y{c}"))
+            if impl.division:
+                ys.append(divide(m, Unstaged(), nxt, 0, impl.division, impl.output.type, f"y{c}")[0])
+            else:
+                ys.append(requantize(m, nxt, x.type.frac_bits + impl.shift, impl.output.type, f"y{c}"))
         w = impl.output.type.width
         regs = [m.reg(f"y{c}_r", w, y.lo, y.hi) for c, y in enumerate(ys)]
         seq += [f"if ({m.bit(finish, 0)}) {r.name} <= {m.ref(y, w)};" for r, y in zip(regs, ys)]
