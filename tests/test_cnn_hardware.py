@@ -275,3 +275,28 @@ def test_line_buffers_above_the_threshold_go_to_block_ram(target):
     r_above, r_below = above.synthesize(target).as_dict(), below.synthesize(target).as_dict()
     assert r_above["bram"] >= 2 and r_above["lutram"] == 0
     assert r_below["bram"] == 0 and r_below["lutram"] > 0
+
+
+def test_pass_through_layers_and_lanes_where_there_is_nothing_to_fold(tmp_path):
+    """A 1x1 output flattened (a wire) builds; pe/simd on a pooling layer is refused."""
+    from rtl4ml.project.folder import build_tree
+
+    rng = np.random.default_rng(8)
+    g = _cnn(("c", conv(rng, (3, 3, 2), 2, 3, 1, Padding.VALID)), ("f", Flatten()),
+             ("d", Dense(rng.normal(0, 1, (2, 2)), np.zeros(2))), shape=(3, 3, 2))
+    tree = build_tree(rtl4ml.convert(g), samples=4)
+    layers = {entry["name"]: entry for entry in __import__("json").loads(tree["design.json"])["layers"]}
+    assert layers["f"]["latency_cycles"] == 0
+    pool = _cnn(("p", Pool.with_padding(PoolKind.MAX, (2, 2), (2, 2), Padding.VALID, (4, 4))), shape=(4, 4, 2))
+    with pytest.raises(ConfigError, match=r"layer 'p' \(MaxPool2D\): pe/simd fold a Dense or a convolution"):
+        plan(rtl4ml.convert(pool, {"layers": {"p": {"pe": 2}}}))
+
+
+def test_a_long_fold_is_not_taken_for_a_deadlock(monkeypatch):
+    """A folded layer counting through more cycles than the deadlock limit keeps moving."""
+    rng = np.random.default_rng(9)
+    g = _cnn(("c", conv(rng, (3, 4, 2), 4, 3, 1, Padding.SAME)), shape=(3, 4, 2))
+    design = rtl4ml.convert(g, {"layers": {"c": {"reuse_factor": 24}}})
+    expected = plan(design)
+    monkeypatch.setattr(timing, "STUCK_CYCLES", 5)
+    assert (plan(design).latency, plan(design).interval) == (expected.latency, expected.interval)

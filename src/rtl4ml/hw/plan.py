@@ -99,6 +99,14 @@ def _pe_simd(design, node: Node, n_in: int, n_out: int) -> tuple[int, int]:
     return pe, simd
 
 
+def _no_lanes(design, node: Node) -> None:
+    """``pe``/``simd`` fold multiplications; say so where a layer has none to fold."""
+    layer, _ = design.config.layer(node.name, node.aliases)
+    if layer.pe is not None or layer.simd is not None:
+        raise ConfigError(f"layer '{node.name}' ({node.op.label}): pe/simd fold a Dense or a convolution; "
+                          f"this layer has no multiplications to fold")
+
+
 def _folding(design, node: Node, n_mult: int, pe_simd: tuple[int, int] = (0, 0)) -> tuple[Strategy, int]:
     layer, _ = design.config.layer(node.name, node.aliases)
     reuse = layer.reuse_factor or design.config.model.reuse_factor or 1
@@ -180,6 +188,7 @@ def _dense(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer) -> D
     out = _output_stream(arith.n_out, node.precision.result, arith.activation)
     pe_simd = (0, 0)
     if isinstance(node.op, O.BatchNorm):
+        _no_lanes(design, node)
         strategy, reuse = Strategy.LATENCY, 1  # element-wise: always fully parallel
     else:
         pe_simd = _pe_simd(design, node, arith.n_in, arith.n_out)
@@ -392,6 +401,7 @@ def _windowed(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer):
     if isinstance(node.op, O.Conv):
         core = _dense(design, node, w, use_dsp, adder_levels, optimizer)
     else:
+        _no_lanes(design, node)
         core = pool_core(node, w, shape[-1], _levels_per_stage(design, node, adder_levels))
     out_beats = math.prod(design.graph.shapes[node.name][:-1])
     core = replace(core, output=replace(core.output, beats=out_beats))

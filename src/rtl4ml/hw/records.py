@@ -229,12 +229,18 @@ class WindowImpl:
         """Beats between the last tap of one window row and the first of the next."""
         return self.frame.cols - self.kernel[1]
 
+    def emits_row(self, row: int) -> bool:
+        """Whether input row ``row`` ends windows (the kernel fits, the stride matches)."""
+        k, s = self.kernel[0], self.strides[0]
+        return row >= k - 1 and (row - k + 1) % s == 0 and (row - k + 1) // s < self.out_frame.rows
+
+    def emits_col(self, col: int) -> bool:
+        k, s = self.kernel[1], self.strides[1]
+        return col >= k - 1 and (col - k + 1) % s == 0 and (col - k + 1) // s < self.out_frame.cols
+
     def emits(self, row: int, col: int) -> bool:
         """Whether the input beat at (row, col) completes a window."""
-        (kh, kw), (sh, sw) = self.kernel, self.strides
-        out = self.out_frame
-        return (row >= kh - 1 and (row - kh + 1) % sh == 0 and (row - kh + 1) // sh < out.rows
-                and col >= kw - 1 and (col - kw + 1) % sw == 0 and (col - kw + 1) // sw < out.cols)
+        return self.emits_row(row) and self.emits_col(col)
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,9 +291,6 @@ class ChainImpl:
     interval: int
     input: Stream
     output: Stream
-
-
-Part = PadImpl | WindowImpl | PoolImpl | CollectImpl
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,8 @@ def _ancestors(engines, sources, node: str) -> list:
 def stream_fifos(engines, sources, input_node: str, streams: dict[str, Stream]) -> tuple:
     """FIFOs in front of joins, sized with the cycle model. For each join, in order, the
     part of the design that feeds it is modelled with its output always ready and an
-    unbounded FIFO on every input: an input whose FIFO never holds more than the sample
-    passing through needs none; the others get the most samples theirs held, plus one.
+    unbounded FIFO on every input: an input whose FIFO never holds more than the beat
+    passing through needs none; the others get the most beats theirs held, plus one.
     That is the skew between the paths; a stalled join then stalls the fork in front."""
     fifos: dict[tuple[str, int], int] = {}
     for e in engines:

@@ -10,12 +10,14 @@ input beat of the first sample to its last output beat, ``interval`` the spacing
 samples in the steady state (docs/hardware.md).
 
 A design whose samples are one beat each has the closed-form model of
-:mod:`rtl4ml.hw.cycles`; this one agrees with it there (tested).
+:mod:`rtl4ml.hw.cycles`; this one agrees with it there (tested). Each model keeps the
+state its Verilog has (``state()``): a design whose state stays the same for
+STUCK_CYCLES cycles is deadlocked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..config import Strategy
 from .records import (
@@ -48,6 +50,9 @@ class _Pipe:
         self.v = [False] * latency
         self.n_in = n_in
 
+    def state(self) -> tuple:
+        return tuple(self.v)
+
     def valid(self) -> bool:
         return self.v[-1]
 
@@ -65,6 +70,9 @@ class _Folded:
 
     def __init__(self, reuse: int):
         self.reuse, self.busy, self.cnt, self.ov = reuse, False, 0, False
+
+    def state(self) -> tuple:
+        return (self.busy, self.cnt, self.ov)
 
     def valid(self) -> bool:
         return self.ov
@@ -111,6 +119,9 @@ class _Pad:
         r, c = self.pos.r - self.top, self.pos.c - self.left
         return not (0 <= r < self.frame.rows and 0 <= c < self.frame.cols)
 
+    def state(self) -> tuple:
+        return (self.pos.r, self.pos.c, self.mv)
+
     def valid(self) -> bool:
         return self.mv
 
@@ -127,25 +138,31 @@ class _Pad:
 
 
 class _Window:
-    """The sliding window: takes a beat whenever its output register is free; the beat
-    that completes a window sends it out."""
+    """The sliding window: takes a beat whenever its output register is free, and a beat
+    that completes no window even while it is not; the beat that completes a window sends
+    it out."""
 
     def __init__(self, impl: WindowImpl):
         self.emits = impl.emits
         self.pos = _Raster(impl.frame.rows, impl.frame.cols)
         self.mv = False
 
+    def state(self) -> tuple:
+        return (self.pos.r, self.pos.c, self.mv)
+
     def valid(self) -> bool:
         return self.mv
 
     def ready(self, iv: list[bool], mr: bool) -> list[bool]:
-        return [not self.mv or mr]
+        return [not self.mv or mr or not self.emits(self.pos.r, self.pos.c)]
 
     def step(self, iv: list[bool], mr: bool) -> None:
+        emit = self.emits(self.pos.r, self.pos.c)
+        accept = iv[0] and (not self.mv or mr or not emit)
         if not self.mv or mr:
-            self.mv = bool(iv[0]) and self.emits(self.pos.r, self.pos.c)
-            if iv[0]:
-                self.pos.advance()
+            self.mv = accept and emit
+        if accept:
+            self.pos.advance()
 
 
 class _Collect:
@@ -153,6 +170,9 @@ class _Collect:
 
     def __init__(self, beats: int):
         self.beats, self.k, self.mv = beats, 0, False
+
+    def state(self) -> tuple:
+        return (self.k, self.mv)
 
     def valid(self) -> bool:
         return self.mv
@@ -172,10 +192,13 @@ class _Collect:
 
 class _Fifo:
     """A FIFO (``depth`` None: unbounded, to size it): ready while not full, one cycle of
-    latency; ``peak`` is the most samples it held."""
+    latency; ``peak`` is the most beats it held."""
 
     def __init__(self, depth: int | None):
         self.depth, self.count, self.peak = depth, 0, 0
+
+    def state(self) -> tuple:
+        return (self.count,)
 
     def valid(self) -> bool:
         return self.count > 0
@@ -211,10 +234,11 @@ class _Unit:
     name: str
     model: object
     sources: list[str]  # unit names; the network input is INPUT
-    readers: list[tuple[str, int]] = field(default_factory=list)
+    fifo: tuple[str, int] | None = None  # a FIFO unit: the (engine, port) it feeds
 
 
 INPUT = "\0input"
+OUTPUT = ""  # the testbench, reading the design's output
 
 
 @dataclass(frozen=True)
@@ -256,7 +280,7 @@ def _units(engines, sources: dict[str, tuple[str, ...]], input_node: str,
         for k, s in enumerate(srcs):
             if (e.node, k) in fifos:
                 name = f"{e.node}\0fifo{k}"
-                units.append(_Unit(name, _Fifo(fifos[(e.node, k)]), [s]))
+                units.append(_Unit(name, _Fifo(fifos[(e.node, k)]), [s], (e.node, k)))
                 srcs[k] = name
         parts = e.parts if isinstance(e, ChainImpl) else (e,)
         for i, part in enumerate(parts):
@@ -267,6 +291,45 @@ def _units(engines, sources: dict[str, tuple[str, ...]], input_node: str,
     return units, produced
 
 
+class _Net:
+    """The units, who reads whom, and the forks' ``taken`` flags."""
+
+    def __init__(self, units: list[_Unit], out_unit: str):
+        self.units = units
+        self.readers: dict[str, list[tuple[str, int]]] = {INPUT: []}
+        for u in units:
+            self.readers.setdefault(u.name, [])
+            for k, s in enumerate(u.sources):
+                self.readers[s].append((u.name, k))
+        self.readers[out_unit].append((OUTPUT, 0))
+        self.taken = {p: [False] * len(r) for p, r in self.readers.items() if len(r) > 1}
+        # per unit input port: (producer, index among the producer's readers)
+        self.ports = {u.name: [(s, self.readers[s].index((u.name, k))) for k, s in enumerate(u.sources)]
+                      for u in units}
+
+    def offered(self, valid: dict[str, bool], p: str, i: int) -> bool:
+        """The valid reader ``i`` of producer ``p`` sees (a fork masks a taken sample)."""
+        return valid[p] and not (p in self.taken and self.taken[p][i])
+
+    def readies(self, ready: dict[str, list[bool]], p: str) -> list[bool]:
+        return [True if name == OUTPUT else ready[name][k] for name, k in self.readers[p]]
+
+    def source_ready(self, ready: dict[str, list[bool]], p: str) -> bool:
+        """The ready producer ``p`` sees: its reader's, or its fork's."""
+        rs = self.readies(ready, p)
+        if p in self.taken:
+            return all(r or t for r, t in zip(rs, self.taken[p]))
+        return rs[0] if rs else True
+
+    def update_forks(self, valid: dict[str, bool], ready: dict[str, list[bool]]) -> None:
+        for p, flags in self.taken.items():
+            if valid[p] and self.source_ready(ready, p):
+                self.taken[p] = [False] * len(flags)
+            else:
+                rs = self.readies(ready, p)
+                self.taken[p] = [t or (self.offered(valid, p, i) and rs[i]) for i, t in enumerate(flags)]
+
+
 def run(engines, sources: dict[str, tuple[str, ...]], input_node: str, output_node: str,
         in_beats: int, out_beats: int, fifos: dict[tuple[str, int], int | None] | None = None,
         samples: int = SAMPLES) -> Trace:
@@ -274,16 +337,11 @@ def run(engines, sources: dict[str, tuple[str, ...]], input_node: str, output_no
     ready). ``fifos``: depth per (engine, input port), None for unbounded."""
     fifos = fifos or {}
     units, produced = _units(engines, sources, input_node, fifos)
-    by_name = {u.name: u for u in units}
     out_unit = produced[output_node]
-    readers: dict[str, list[tuple[str, int]]] = {INPUT: []}
-    for u in units:
-        readers.setdefault(u.name, [])
-        for k, s in enumerate(u.sources):
-            readers[s].append((u.name, k))
-    readers[out_unit].append(("", 0))  # the testbench
-    taken = {p: [False] * len(r) for p, r in readers.items() if len(r) > 1}
-    n_in, n_out, cycle, idle = 0, 0, 0, 0
+    if out_unit == INPUT:  # nothing but wires: the output is the input
+        return Trace([0], [0], {})
+    net = _Net(units, out_unit)
+    n_in = n_out = cycle = idle = 0
     starts, ends = [], []
     total_in, total_out = samples * in_beats, samples * out_beats
     order = list(reversed(units))
@@ -291,61 +349,51 @@ def run(engines, sources: dict[str, tuple[str, ...]], input_node: str, output_no
         cycle += 1
         valid = {u.name: u.model.valid() for u in units}
         valid[INPUT] = n_in < total_in
-
-        def offered(p: str, i: int) -> bool:  # valid seen by reader i of producer p
-            return valid[p] and not (p in taken and taken[p][i])
-
-        iv = {u.name: [offered(s, readers[s].index((u.name, k))) for k, s in enumerate(u.sources)]
-              for u in units}
+        iv = {u.name: [net.offered(valid, p, i) for p, i in net.ports[u.name]] for u in units}
         ready: dict[str, list[bool]] = {}
         m_ready: dict[str, bool] = {}
-
-        def reader_ready(p: str) -> bool:
-            rs = [True if name == "" else ready[name][k] for name, k in readers[p]]
-            if p in taken:
-                return all(r or t for r, t in zip(rs, taken[p]))
-            return rs[0] if rs else True
-
-        for u in order:
-            m_ready[u.name] = reader_ready(u.name)
+        for u in order:  # readies from the output back to the input
+            m_ready[u.name] = net.source_ready(ready, u.name)
             ready[u.name] = u.model.ready(iv[u.name], m_ready[u.name])
-        in_ready = reader_ready(INPUT)
-        moved = False
-        if valid[INPUT] and in_ready:
+        before = [u.model.state() for u in units]
+        if valid[INPUT] and net.source_ready(ready, INPUT):
             if n_in % in_beats == 0:
                 starts.append(cycle)
             n_in += 1
-            moved = True
+            idle = -1
         if valid[out_unit] and m_ready[out_unit]:
             n_out += 1
-            moved = True
             if n_out % out_beats == 0:
                 ends.append(cycle)
-        # forks: each reader that took the sample is masked until all have
-        for p, flags in taken.items():
-            if valid[p] and reader_ready(p):
-                taken[p] = [False] * len(flags)
-            else:
-                rs = [True if name == "" else ready[name][k] for name, k in readers[p]]
-                taken[p] = [t or (offered(p, i) and rs[i]) for i, t in enumerate(flags)]
+        net.update_forks(valid, ready)
         for u in units:
-            before = u.model.valid()
             u.model.step(iv[u.name], m_ready[u.name])
-            moved = moved or any(a and b for a, b in zip(iv[u.name], ready[u.name])) or before != u.model.valid()
+        moved = idle < 0 or any(u.model.state() != b for u, b in zip(units, before))
         idle = 0 if moved else idle + 1
         if idle > STUCK_CYCLES:
-            raise DeadlockError(f"the design stops after {n_in} input and {n_out} output beats")
-    peaks = {(name.split("\0fifo")[0], int(name.split("\0fifo")[1])): by_name[name].model.peak
-             for name in by_name if "\0fifo" in name}
+            stuck = [u.name.split("\0")[0] for u in units if valid[u.name]]
+            raise DeadlockError(f"the design stops after {n_in} input and {n_out} output beats; "
+                                f"waiting with data: {sorted(set(stuck))}")
+    peaks = {u.fifo: u.model.peak for u in units if u.fifo is not None}
     return Trace(starts, ends, peaks)
 
 
 def alone(impl) -> tuple[int, int]:
     """(latency, interval) of one engine or part fed on its own: whole samples of its
-    input stream, back to back, its output always ready."""
+    input stream, back to back, its output always ready (a wire: none)."""
+    if isinstance(impl, WireImpl):
+        return 0, impl.input.beats
     name = getattr(impl, "node", "x")
     t = run([impl], {name: ("\0in",) * _n_inputs(impl)}, "\0in", name, impl_input(impl).beats, impl.output.beats)
     return t.latency, t.interval
+
+
+def sample_figures(impl) -> tuple[int, int]:
+    """(latency, interval) per sample of an engine in a pixel-streamed design: chains,
+    collectors and parts carry them; an engine that works beat by beat is modelled alone."""
+    if isinstance(impl, (ChainImpl, CollectImpl, PadImpl, WindowImpl)) or impl_input(impl).beats == 1:
+        return impl.latency, impl.interval
+    return alone(impl)
 
 
 def _n_inputs(impl) -> int:

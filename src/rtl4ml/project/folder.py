@@ -19,7 +19,7 @@ from ..backends.verilog import FileTree, emit, top_name
 from ..emulate import run_fixed
 from ..hw import HwPlan, plan
 from ..hw.records import ChainImpl, JoinImpl
-from ..hw.timing import alone
+from ..hw.timing import sample_figures
 from ..ir.serialize import graph_to_dict
 from ..tools import (
     format_hex,
@@ -49,8 +49,7 @@ def design_summary(design, hp: HwPlan, top: str) -> dict:
     for e in hp.engines:
         node = design.graph[e.node]
         p = node.precision
-        # a pixel stream's figures are per sample (the engine fed alone), else per beat
-        latency, interval = alone(e) if streamed else (e.latency, e.interval)
+        latency, interval = sample_figures(e) if streamed else (e.latency, e.interval)
         entry = {
             "name": e.node, "op": node.op.label, "implementation": type(e).__name__,
             "latency_cycles": latency, "interval_cycles": interval,

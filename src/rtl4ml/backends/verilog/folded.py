@@ -1,8 +1,8 @@
 """The folded Dense engine (strategy resource, reuse factor R).
 
-``M = n_in * n_out / R`` multipliers; which product each computes in which cycle is the
-engine's :class:`~rtl4ml.hw.fold.FoldSchedule` (reuse factor, or PE x SIMD). Its weight comes from
-word ``k % R`` of a weight ROM (:mod:`.weight_rom`): a memory initialized by
+``M = n_in * n_out / R`` multipliers; which product each computes in which cycle ``r``
+is the engine's :class:`~rtl4ml.hw.fold.FoldSchedule` (reuse factor, or PE x SIMD). Its
+weight comes from word ``r`` of a weight ROM (:mod:`.weight_rom`): a memory initialized by
 ``$readmemh``, marked for block RAM (``rom_style``) and read synchronously as block RAM
 needs; a multiplier whose weight never changes uses the constant, and ROMs too small
 for a block RAM (:func:`.weight_rom.uses_rom`) are a case statement on the cycle counter

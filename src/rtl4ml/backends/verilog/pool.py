@@ -2,8 +2,9 @@
 collector that turns a pixel stream into one beat (Flatten).
 
 Window pooling is pipelined (:func:`.pipeline.pipelined_module`): per channel a
-compare-select tree (max) or an exact sum tree (average, a power-of-two count), then the
-conversion to the result type. The collector takes one beat per cycle; only the last beat
+compare-select tree (max) or an exact sum tree (average), then the conversion to the
+result type (an average: a rounding shift for a power-of-two count, else the division of
+:mod:`.divide`). The collector takes one beat per cycle; only the last beat
 of a sample needs its output register free (the rule :mod:`rtl4ml.hw.timing` models).
 """
 

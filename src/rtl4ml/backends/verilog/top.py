@@ -18,6 +18,7 @@ from ...hw.records import (
     WindowImpl,
     WireImpl,
 )
+from ...hw.timing import sample_figures
 from .chain import chain_module
 from .filetree import FileTree
 from .folded import dense_folded_module
@@ -140,7 +141,9 @@ def _top_text(top: str, hp: HwPlan, modules: dict[str, str], w: _Wiring) -> str:
     stems: dict[str, str] = {}
     for impl in engines:
         stem = stems[impl.node] = w.names.take(impl.node)
-        w.decls.append(f"    // {impl.node}: {_describe(impl)}; latency {impl.latency}, interval {impl.interval}")
+        latency, interval = sample_figures(impl) if hp.input.beats > 1 else (impl.latency, impl.interval)
+        w.decls.append(f"    // {impl.node}: {_describe(impl)}; latency {latency}, interval {interval}"
+                       + (" (per sample, the engine alone)" if hp.input.beats > 1 else ""))
         ports[impl.node] = (w.declare(f"{stem}_tdata", impl.output.bits), w.declare(f"{stem}_tvalid", 1),
                             w.declare(f"{stem}_tready", 1))
     # each reader's handshake: the stream's own, or a fork's output, then maybe a FIFO

@@ -109,7 +109,8 @@ def window_module(name: str, impl: WindowImpl) -> str:
     one (``t0_0`` is the input). Between window rows a line buffer delays each pixel by
     ``cols - kernel_w`` beats: a memory of one fewer words, read before it is written,
     into a register. A beat that completes a window loads the output register with the
-    taps in im2col order."""
+    taps in im2col order; it waits for that register to be free, the other beats never
+    wait."""
     kh, kw = impl.kernel
     bits = impl.input.bits
     raster = _Raster(impl.frame)
@@ -122,7 +123,7 @@ def window_module(name: str, impl: WindowImpl) -> str:
     decls += [f"reg [{bits - 1}:0] {tap(a, b)};" for a in range(kh) for b in range(kw) if (a, b) != (0, 0)]
     shift = [f"{tap(a, b)} <= {tap(a, b - 1)};" for a in range(kh) for b in range(1, kw)]
     words = delay - 1
-    pw = address_bits(words) if words > 1 else 0
+    pw = address_bits(words) if words > 1 and kh > 1 else 0
     if pw:
         decls.append(f"reg [{pw - 1}:0] lb_ptr;")
     for a in range(1, kh):
@@ -141,15 +142,11 @@ def window_module(name: str, impl: WindowImpl) -> str:
     advance = raster.advance()
     if pw:
         advance.append(f"lb_ptr <= lb_ptr == {literal(words - 1, pw)} ? {literal(0, pw)} : lb_ptr + {literal(1, pw)};")
-    out = impl.out_frame
-    (sh, sw) = impl.strides
-    col_decl, col_ok = raster.table("COL_OK", "col", [c >= kw - 1 and (c - kw + 1) % sw == 0 and (c - kw + 1) // sw < out.cols
-                                                     for c in range(impl.frame.cols)])
+    col_decl, col_ok = raster.table("COL_OK", "col", [impl.emits_col(c) for c in range(impl.frame.cols)])
     decls.append(col_decl)
     emit = col_ok
     if raster.rw:
-        row_decl, row_ok = raster.table("ROW_OK", "row", [r >= kh - 1 and (r - kh + 1) % sh == 0
-                                                         and (r - kh + 1) // sh < out.rows for r in range(impl.frame.rows)])
+        row_decl, row_ok = raster.table("ROW_OK", "row", [impl.emits_row(r) for r in range(impl.frame.rows)])
         decls.append(row_decl)
         emit = f"{row_ok} & {col_ok}"
     window = "{" + ", ".join(tap(a, b) for a in range(kh) for b in range(kw)) + "}"
@@ -157,13 +154,14 @@ def window_module(name: str, impl: WindowImpl) -> str:
         f"reg [{impl.output.bits - 1}:0] data;",
         "reg valid;",
         "wire en = !valid || m_axis_tready;",
-        "wire accept = s_axis_tvalid && en;",
         f"wire emit = {emit};",
+        "wire ready = en || !emit;  // a beat that completes no window never waits",
+        "wire accept = s_axis_tvalid && ready;",
     ]
-    assigns = ["assign s_axis_tready = en;", "assign m_axis_tvalid = valid;", "assign m_axis_tdata = data;"]
+    assigns = ["assign s_axis_tready = ready;", "assign m_axis_tvalid = valid;", "assign m_axis_tdata = data;"]
     reset = [*raster.reset(), "valid <= 1'b0;"] + ([f"lb_ptr <= {literal(0, pw)};"] if pw else [])
-    seq = ["if (rst) begin", *(f"    {x}" for x in reset), "end else if (en) begin",
-           "    valid <= accept && emit;", "    if (accept) begin", *(f"        {x}" for x in advance),
+    seq = ["if (rst) begin", *(f"    {x}" for x in reset), "end else begin",
+           "    if (en) valid <= accept && emit;", "    if (accept) begin", *(f"        {x}" for x in advance),
            "    end", "end"]
     if shift:
         seq += ["if (accept) begin", *(f"    {x}" for x in shift), "end"]
