@@ -8,7 +8,8 @@ Run: python benchmarks/cnn.py [--skip-fusion] [--keep DIR]
    CNN_WEIGHTS and the argmax output, through ``rtl4ml build``, ``rtl4ml verify --stalls``
    and ``rtl4ml synth --target ecp5 --pnr``: accuracy of the fixed-point design on the
    digits test split next to the float model, latency and interval (measured in
-   Verilator, equal to the cycle model), Fmax, throughput at that Fmax, LUT/FF/DSP/BRAM.
+   Verilator, equal to the cycle model), Fmax, throughput at that Fmax, LUT/FF/DSP/BRAM;
+   without and with 2-beat FIFOs between layers (``layer_fifo_depth``).
 2. Conv+ReLU fusion on and off (``passes: {fuse_activations: false}``), Yosys
    ``synth_ecp5`` and ``synth_xilinx``: the digits CNN and a CNN of four Conv+ReLU pairs.
 """
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +51,8 @@ def cli(*args: str) -> str:
     return proc.stdout
 
 
-def config(fuse: bool = True) -> dict:
-    return {"model": {"precision": CNN_PRECISION, "weight": CNN_WEIGHTS},
+def config(fuse: bool = True, layer_fifo_depth: int = 0) -> dict:
+    return {"model": {"precision": CNN_PRECISION, "weight": CNN_WEIGHTS, "layer_fifo_depth": layer_fifo_depth},
             "passes": {"argmax_output": True, "fuse_activations": fuse}}
 
 
@@ -62,25 +64,38 @@ def accuracy() -> tuple[float, float, int]:
     return float_acc, fixed_acc, len(y)
 
 
-def end_to_end(work: Path) -> None:
-    cfg = work / "digits_cnn.json"
-    cfg.write_text(json.dumps(config()))
-    build = work / "digits_cnn"
+def build_verify_synth(work: Path, layer_fifo_depth: int) -> tuple[dict, dict, dict]:
+    """The three commands on the digits CNN; (design.json, verify report, synth report)."""
+    name = f"digits_cnn_fifo{layer_fifo_depth}"
+    cfg = work / f"{name}.json"
+    cfg.write_text(json.dumps(config(layer_fifo_depth=layer_fifo_depth)))
+    build = work / name
     cli("build", str(MODEL), "-o", str(build), "--config", str(cfg), "--overwrite")
     v = json.loads(cli("verify", str(build), "--stalls", "--samples", "300", "--json"))
     s = json.loads(cli("synth", str(build), "--target", "ecp5", "--pnr", "--json"))
+    return json.loads((build / "design.json").read_text()), v, s
+
+
+def end_to_end(work: Path) -> None:
+    settings = (0, 2)  # no FIFOs between layers, and 2-beat FIFOs that cut the ready path
+    with ThreadPoolExecutor(len(settings)) as pool:  # place and route takes long: both at once
+        runs = list(pool.map(lambda d: build_verify_synth(work, d), settings))
     float_acc, fixed_acc, n = accuracy()
-    fmax = s.get("fmax_mhz")
-    interval = v["interval_cycles"]
-    print(f"\ndigits CNN, {CNN_PRECISION} data, {CNN_WEIGHTS} weights, argmax output")
-    print(f"| accuracy float | accuracy fixed | latency | interval | ECP5 Fmax | throughput | LUT | FF | DSP | BRAM |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    thr = f"{fmax * 1e6 / interval / 1e6:.3f} M samples/s" if fmax else "n/a"
-    print(f"| {float_acc:.4f} | {fixed_acc:.4f} ({n} test images) | {v['latency_cycles']} (model "
-          f"{v['predicted_latency_cycles']}) | {interval} (model {v['predicted_interval_cycles']}) | "
-          f"{fmax:.1f} MHz (ECP5-{s.get('device', '?').upper()}) | {thr} | {s['lut']} | {s['ff']} | {s['dsp']} | "
-          f"{s['bram']} |")
-    print(f"verify: {v['samples']} samples, {v['mismatches']} mismatches, stalls {v['stalls']}, ok {v['ok']}", flush=True)
+    print(f"\ndigits CNN, {CNN_PRECISION} data, {CNN_WEIGHTS} weights, argmax output; accuracy on the digits "
+          f"test split ({n} images): float {float_acc:.4f}, fixed point {fixed_acc:.4f}")
+    print("| FIFOs between layers | latency | interval | ECP5 Fmax | throughput | LUT4 | CCU2C | FF | DSP | BRAM |"
+          " verify |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for depth, (design, v, s) in zip(settings, runs):
+        fmax, interval = s.get("fmax_mhz"), v["interval_cycles"]
+        thr = f"{fmax * 1e6 / interval:,.0f} samples/s" if fmax else "n/a"
+        print(f"| {depth or 'none'} | {v['latency_cycles']} (model {v['predicted_latency_cycles']}) | {interval} "
+              f"(model {v['predicted_interval_cycles']}) | {fmax or float('nan'):.1f} MHz (ECP5-"
+              f"{s.get('device', '?').upper()}) | {thr} | {s['lut']} | {s['carry']} | {s['ff']} | {s['dsp']} | "
+              f"{s['bram']} | {v['samples']} samples with stalls, {v['mismatches']} mismatches |", flush=True)
+    design = runs[0][0]
+    print("\nper layer (each alone): " + "; ".join(
+        f"{layer['name']} {layer['latency_cycles']}/{layer['interval_cycles']}" for layer in design["layers"]))
 
 
 def four_conv_relu(seed: int = 3) -> Graph:
@@ -99,19 +114,23 @@ def four_conv_relu(seed: int = 3) -> Graph:
 
 
 def fusion() -> None:
-    print("\nConv+ReLU fusion (Yosys 0.23; the ReLU's own engine when off)")
-    print("| network | fusion | engines | latency | interval | ECP5 LUT | ECP5 FF | ECP5 BRAM | xc7 LUT | xc7 FF | xc7 BRAM |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\nConv+ReLU fusion (Yosys 0.23 synth_ecp5 and synth_xilinx; fusion off: the ReLU is an engine of its "
+          "own, behind a FIFO when layers have FIFOs)", flush=True)
+    print("| network | FIFOs between layers | fusion | engines | latency | interval | ECP5 LUT4 | ECP5 CCU2C | ECP5 FF "
+          "| ECP5 BRAM | xc7 LUT | xc7 FF | xc7 BRAM |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     nets = [("digits CNN", lambda cfg: rtl4ml.convert(MODEL, cfg)),
             ("4 x Conv+ReLU", lambda cfg: rtl4ml.convert(four_conv_relu(), cfg))]
     for name, make in nets:
-        for fuse in (True, False):
-            design = make(config(fuse))
-            hp = plan(design)
-            e = design.synthesize("ecp5", dsp=True).as_dict()
-            x = design.synthesize("xc7", dsp=True).as_dict()
-            print(f"| {name} | {'on' if fuse else 'off'} | {len(hp.engines)} | {hp.latency} | {hp.interval} | "
-                  f"{e['lut']} | {e['ff']} | {e['bram']} | {x['lut']} | {x['ff']} | {x['bram']} |", flush=True)
+        for depth in (0, 2):
+            for fuse in (True, False):
+                design = make(config(fuse, depth))
+                hp = plan(design)
+                e = design.synthesize("ecp5", dsp=True).as_dict()
+                x = design.synthesize("xc7", dsp=True).as_dict()
+                print(f"| {name} | {depth or 'none'} | {'on' if fuse else 'off'} | {len(hp.engines)} | {hp.latency} | "
+                      f"{hp.interval} | {e['lut']} | {e['carry']} | {e['ff']} | {e['bram']} | {x['lut']} | {x['ff']} | "
+                      f"{x['bram']} |", flush=True)
 
 
 def main() -> None:

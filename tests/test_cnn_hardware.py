@@ -177,6 +177,9 @@ def _named_cases():
              Node("cat", Concat(axis=-1), ("x", "res"))]
     cfg = {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>", "bram_threshold": 64}}
     cases.append(pytest.param(Graph(nodes, ["cat"], "skips"), cfg, id="residual-concat-bram-threshold"))
+    g5, cfg5 = random_cnn_case(1)  # branches, a folded layer
+    cfg5 = {**cfg5, "model": {**cfg5["model"], "layer_fifo_depth": 2}}
+    cases.append(pytest.param(g5, cfg5, id="layer-fifos-on-a-branched-cnn"))
     return cases
 
 

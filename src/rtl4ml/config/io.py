@@ -56,7 +56,8 @@ def _layer_from_dict(d, where: str) -> LayerConfig:
             if not isinstance(value, bool):
                 raise ConfigError(f"{at}: expected true or false, got {value!r}")
             kw[key] = value
-        elif key in ("table_size", "reuse_factor", "adder_levels", "bram_threshold", "pe", "simd"):
+        elif key in ("table_size", "reuse_factor", "adder_levels", "bram_threshold", "pe", "simd",
+                     "layer_fifo_depth"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"{at}: expected an integer, got {value!r}")
             kw[key] = value

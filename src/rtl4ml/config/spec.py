@@ -60,7 +60,8 @@ class LayerConfig:
     shift-and-add constant products), ``adder_levels`` (adder levels per pipeline stage),
     ``pe``/``simd`` (a folded Dense or convolution computes ``pe`` outputs at a time,
     each from ``simd`` inputs at a time), ``bram_threshold`` (bits: line buffers and FIFOs at least this large are marked for
-    block RAM, smaller ones for LUT RAM or registers).
+    block RAM, smaller ones for LUT RAM or registers), ``layer_fifo_depth`` (beats: a FIFO
+    in front of each layer of a pixel stream; 0, the default, none).
     """
 
     precision: TypeSpec | None = None
@@ -79,6 +80,7 @@ class LayerConfig:
     use_dsp: bool | None = None
     adder_levels: int | None = None
     bram_threshold: int | None = None
+    layer_fifo_depth: int | None = None
     pe: int | None = None
     simd: int | None = None
 
@@ -100,6 +102,9 @@ class LayerConfig:
             v = getattr(self, key)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
                 raise ConfigError(f"{key} must be an integer >= 1, got {v!r}")
+        if self.layer_fifo_depth is not None and (not isinstance(self.layer_fifo_depth, int)
+                                                  or self.layer_fifo_depth < 0):
+            raise ConfigError(f"layer_fifo_depth must be a number of beats >= 0, got {self.layer_fifo_depth!r}")
         if self.bram_threshold is not None and (not isinstance(self.bram_threshold, int) or self.bram_threshold < 1):
             raise ConfigError(f"bram_threshold must be a number of bits >= 1, got {self.bram_threshold!r}")
         if self.table_size is not None and (self.table_size < 2 or self.table_size & (self.table_size - 1)):

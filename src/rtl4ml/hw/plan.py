@@ -374,8 +374,8 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
         streams[node.name] = impl.output
     sources = {n.name: tuple(n.inputs) for n in nodes if n is not first}
     out = graph.outputs[0]
-    fifos = stream_fifos(engines, sources, first.name, streams) if streamed else \
-        _fifos(engines, sources, first.name, streams)
+    fifos = stream_fifos(engines, sources, first.name, streams, _layer_fifos(design, engines, sources)) \
+        if streamed else _fifos(engines, sources, first.name, streams)
     fifos = tuple(replace(f, block_ram=f.depth * f.stream.bits >= _bram_threshold(design, graph[f.node]))
                   for f in fifos)
     if not streamed:
@@ -384,6 +384,21 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
                        {(f.node, f.port): f.depth for f in fifos})
     return HwPlan(graph.name, tuple(engines), streams[first.name], streams[out], first.name, out, sources,
                   fifos, Timing(trace.latency, trace.interval))
+
+
+def _layer_fifos(design, engines, sources) -> dict[tuple[str, int], int]:
+    """A FIFO of ``layer_fifo_depth`` beats in front of every input of every layer of a
+    pixel stream (per layer or model config; 0: none). Its ready does not depend on its
+    reader, so it cuts the combinational ready path from the output back to the input."""
+    fifos = {}
+    for e in engines:
+        if isinstance(e, WireImpl):
+            continue
+        depth = _setting(design, design.graph[e.node], "layer_fifo_depth", None, 0)
+        for k in range(len(sources[e.node])):
+            if depth:
+                fifos[(e.node, k)] = depth
+    return fifos
 
 
 def _bram_threshold(design, node: Node) -> int:

@@ -131,13 +131,16 @@ def _ancestors(engines, sources, node: str) -> list:
     return [e for e in engines if e.node in need]
 
 
-def stream_fifos(engines, sources, input_node: str, streams: dict[str, Stream]) -> tuple:
-    """FIFOs in front of joins, sized with the cycle model. For each join, in order, the
-    part of the design that feeds it is modelled with its output always ready and an
+def stream_fifos(engines, sources, input_node: str, streams: dict[str, Stream],
+                 layer_fifos: dict[tuple[str, int], int] | None = None) -> tuple:
+    """FIFOs of a pixel-streamed design: ``layer_fifos`` (depth per (engine, port), in front
+    of layers), and those of joins, sized with the cycle model. For each join, in order,
+    the part of the design that feeds it is modelled with its output always ready and an
     unbounded FIFO on every input: an input whose FIFO never holds more than the beat
-    passing through needs none; the others get the most beats theirs held, plus one.
-    That is the skew between the paths; a stalled join then stalls the fork in front."""
-    fifos: dict[tuple[str, int], int] = {}
+    passing through needs none (or keeps its layer FIFO); the others get the most beats
+    theirs held, plus one. That is the skew between the paths; a stalled join then stalls
+    the fork in front."""
+    fifos: dict[tuple[str, int], int] = dict(layer_fifos or {})
     for e in engines:
         srcs = sources[e.node]
         if len(srcs) < 2:
@@ -145,5 +148,5 @@ def stream_fifos(engines, sources, input_node: str, streams: dict[str, Stream]) 
         ports = {(e.node, k): None for k in range(len(srcs))}
         part = _ancestors(engines, sources, e.node)
         trace = run(part, sources, input_node, e.node, streams[input_node].beats, e.output.beats, {**fifos, **ports})
-        fifos.update({p: trace.peaks[p] + 1 for p in ports if trace.peaks[p] > 1})
+        fifos.update({p: max(trace.peaks[p] + 1, fifos.get(p, 0)) for p in ports if trace.peaks[p] > 1})
     return tuple(Fifo(sources[node][k], node, k, depth, streams[sources[node][k]]) for (node, k), depth in fifos.items())
