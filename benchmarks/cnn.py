@@ -79,7 +79,8 @@ def build_verify_synth(work: Path, layer_fifo_depth: int) -> tuple[dict, dict, d
 def end_to_end(work: Path) -> None:
     settings = (0, 2)  # no FIFOs between layers, and 2-beat FIFOs that cut the ready path
     with ThreadPoolExecutor(len(settings)) as pool:  # place and route takes long: both at once
-        runs = list(pool.map(lambda d: build_verify_synth(work, d), settings))
+        futures = [pool.submit(build_verify_synth, work, d) for d in settings]
+    runs = [f.result() for f in futures]
     float_acc, fixed_acc, n = accuracy()
     print(f"\ndigits CNN, {CNN_PRECISION} data, {CNN_WEIGHTS} weights, argmax output; accuracy on the digits "
           f"test split ({n} images): float {float_acc:.4f}, fixed point {fixed_acc:.4f}")

@@ -180,6 +180,11 @@ def _named_cases():
     g5, cfg5 = random_cnn_case(1)  # branches, a folded layer
     cfg5 = {**cfg5, "model": {**cfg5["model"], "layer_fifo_depth": 2}}
     cases.append(pytest.param(g5, cfg5, id="layer-fifos-on-a-branched-cnn"))
+    # the padding starts before the input comes; a FIFO in front lets the input in early
+    s6 = (6, 5, 2)
+    g6 = _cnn(("c", conv(rng, s6, 2, 3, 1, Padding.SAME)), shape=s6, name="fifo_pad")
+    cases.append(pytest.param(g6, {"model": {"input": "fixed<8,3>", "layer_fifo_depth": 2}},
+                              id="fifo-before-padding"))
     return cases
 
 

@@ -7,7 +7,9 @@ computes the valids, then the readies from the output back to the input, then mo
 every transfer (``valid & ready``) and each engine's state, as a clock edge does. The
 figures are those the testbench measures on an unstalled run: ``latency`` from the first
 input beat of the first sample to its last output beat, ``interval`` the spacing of
-samples in the steady state (docs/hardware.md).
+samples in the steady state (docs/hardware.md). As in the testbench, the input is offered
+from the second clock edge after reset: a padding engine starts sending its padding at
+the first, and a FIFO in front of it lets the input in before it needs it.
 
 A design whose samples are one beat each has the closed-form model of
 :mod:`rtl4ml.hw.cycles`; this one agrees with it there (tested). Each model keeps the
@@ -348,7 +350,7 @@ def run(engines, sources: dict[str, tuple[str, ...]], input_node: str, output_no
     while n_out < total_out:
         cycle += 1
         valid = {u.name: u.model.valid() for u in units}
-        valid[INPUT] = n_in < total_in
+        valid[INPUT] = n_in < total_in and cycle > 1  # offered from the 2nd edge after reset, as the testbench
         iv = {u.name: [net.offered(valid, p, i) for p, i in net.ports[u.name]] for u in units}
         ready: dict[str, list[bool]] = {}
         m_ready: dict[str, bool] = {}
