@@ -18,11 +18,12 @@ from rtl4ml.emulate import run_fixed
 from rtl4ml.errors import ConfigError, UnsupportedError
 from rtl4ml.hw import plan, timing
 from rtl4ml.hw.fold import FoldSchedule
-from rtl4ml.hw.records import ChainImpl, CollectImpl, PadImpl, WindowImpl
+from rtl4ml.hw.records import ChainImpl, CollectImpl, PadImpl, WindowImpl, WireImpl
 from rtl4ml.ir import (
     Activation,
     ActivationKind,
     Add,
+    BatchNorm,
     Concat,
     Dense,
     Flatten,
@@ -33,9 +34,10 @@ from rtl4ml.ir import (
     Padding,
     Pool,
     PoolKind,
+    Softmax,
 )
 
-from cnn_models import RELU, conv, random_cnn_case
+from cnn_models import conv, random_cnn_case
 from hw_models import random_branched_case, random_case
 
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
@@ -84,8 +86,11 @@ def test_flatten_collects_and_one_by_one_conv_is_a_dense_per_pixel():
              ("d", Dense(rng.normal(0, 1, (60, 2)), np.zeros(2))), shape=(3, 4, 2))
     hp = plan(rtl4ml.convert(g))
     assert hp["c"].output.beats == 12 and not isinstance(hp["c"], ChainImpl)
-    assert isinstance(hp["f"], CollectImpl) and hp["f"].output.elements == 60 and hp["f"].output.beats == 1
-    assert hp.output.beats == 1
+    # Flatten only re-reads the stream; the Dense gathers the 12 beats of 5, then computes
+    assert isinstance(hp["f"], WireImpl) and (hp["f"].output.elements, hp["f"].output.beats) == (5, 12)
+    gather, mac = hp["d"].parts
+    assert isinstance(gather, CollectImpl) and (gather.output.elements, gather.output.beats) == (60, 1)
+    assert mac.n_in == 60 and hp.output.beats == 1
 
 
 def test_unsupported_stream_shapes_are_named():
@@ -177,6 +182,14 @@ def _named_cases():
              Node("cat", Concat(axis=-1), ("x", "res"))]
     cfg = {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>", "bram_threshold": 64}}
     cases.append(pytest.param(Graph(nodes, ["cat"], "skips"), cfg, id="residual-concat-bram-threshold"))
+    s7 = (4, 4, 2)  # after a Flatten: an element-wise layer per beat, then layers that gather the beats
+    g7 = _cnn(("c", conv(rng, s7, 3, 3, 1, Padding.VALID, None)), ("f", Flatten()),
+              ("r", Activation(ActivationKind.RELU)),
+              ("bn", BatchNorm(rng.normal(1, 0.3, 12), rng.normal(0, 0.3, 12))),
+              ("d", Dense(rng.normal(0, 0.5, (12, 3)), np.zeros(3))), ("sm", Softmax()), shape=s7, name="flat")
+    cases.append(pytest.param(g7, {"model": {"input": "fixed<8,3>", "weight": "fixed<6,1>", "result": "fixed<10,4>",
+                                             "table_size": 64}, "passes": {"fold_batchnorm": False}},
+                              id="flatten-relu-batchnorm-dense-softmax"))
     g5, cfg5 = random_cnn_case(1)  # branches, a folded layer
     cfg5 = {**cfg5, "model": {**cfg5["model"], "layer_fifo_depth": 2}}
     cases.append(pytest.param(g5, cfg5, id="layer-fifos-on-a-branched-cnn"))

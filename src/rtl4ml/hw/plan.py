@@ -60,6 +60,7 @@ POINTWISE_ACTIVATIONS = (
     ActivationKind.HARD_SIGMOID, ActivationKind.TANH, ActivationKind.SIGMOID,
 )
 MOVES_DATA = (O.Flatten, O.Reshape, O.Dropout, O.Identity)
+WHOLE_VECTOR = (O.Dense, O.BatchNorm, O.Softmax, O.ArgMax)  # need every element of a sample at once
 
 
 def _setting(design, node: Node, key: str, override, default):
@@ -342,11 +343,13 @@ def plan(design, *, use_dsp: bool | None = None, adder_levels: int | None = None
             raise UnsupportedError(f"layer '{node.name}' ({op.label}) reads {len(xs)} inputs; expected one")
         elif isinstance(op, (O.Conv, O.Pool)):
             impl = _windowed(design, node, xs[0], use_dsp, adder_levels, optimizer)
-        elif isinstance(op, O.GlobalPool) or (isinstance(op, MOVES_DATA) and xs[0].beats > 1
-                                              and len(graph.shapes[node.name]) == 1):
-            impl = _collect(design, node, xs[0], adder_levels)
-        elif isinstance(op, (O.Reshape, O.Flatten)) and xs[0].beats > 1 and graph.shapes[node.name] != graph.shapes[node.inputs[0]]:
+        elif isinstance(op, O.GlobalPool):
+            impl = collector(node, xs[0])
+        elif (isinstance(op, (O.Reshape, O.Flatten)) and xs[0].beats > 1 and len(graph.shapes[node.name]) != 1
+              and graph.shapes[node.name] != graph.shapes[node.inputs[0]]):
             raise UnsupportedError(f"layer '{node.name}' ({op.label}): a pixel stream is reshaped only by flattening it")
+        elif isinstance(op, WHOLE_VECTOR) and _flat_stream(graph, node, xs[0]):
+            impl = _gathered(design, node, xs[0], use_dsp, adder_levels, optimizer)
         elif isinstance(op, (O.Dense, O.BatchNorm)):
             impl = _dense(design, node, xs[0], use_dsp, adder_levels, optimizer)
         elif isinstance(op, O.Activation):
@@ -423,10 +426,20 @@ def _windowed(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer):
     return chain(node, parts + [core])
 
 
-def _collect(design, node: Node, x: Stream, adder_levels):
-    """Flatten of a pixel stream or global pooling: one beat out per sample; a Flatten
-    that also converts the type adds an element-wise conversion after it."""
-    impl = collector(node, x)
-    if isinstance(node.op, O.GlobalPool) or node.precision.result == x.type:
-        return impl
-    return chain(node, [impl, _pointwise(design, node, impl.output, adder_levels)])
+def _flat_stream(graph, node: Node, x: Stream) -> bool:
+    """Whether ``node`` reads a flattened pixel stream: a vector that still arrives in beats."""
+    return x.beats > 1 and len(graph.shapes[node.inputs[0]]) == 1
+
+
+def _gathered(design, node: Node, x: Stream, use_dsp, adder_levels, optimizer):
+    """A layer that needs the whole vector of a flattened pixel stream (Flatten itself is
+    no hardware): its engine first gathers the beats, then computes on all of them."""
+    gather = collector(node, x)
+    op, y = node.op, gather.output
+    if isinstance(op, (O.Dense, O.BatchNorm)):
+        core = _dense(design, node, y, use_dsp, adder_levels, optimizer)
+    elif isinstance(op, O.Softmax):
+        core = _softmax(design, node, y, adder_levels)
+    else:
+        core = _argmax(design, node, y, adder_levels)
+    return chain(node, [gather, core])

@@ -234,7 +234,7 @@ def module_names(hp: HwPlan, top: str) -> dict[str, str]:
 
 
 _PART_NAMES = {PadImpl: "pad", WindowImpl: "window", PoolImpl: "pool", CollectImpl: "collect", DenseImpl: "mac",
-               PointwiseImpl: "convert"}
+               PointwiseImpl: "convert", SoftmaxImpl: "softmax", ArgMaxImpl: "argmax"}
 
 
 def emit(design, plan: HwPlan | None = None, **plan_options) -> FileTree:
