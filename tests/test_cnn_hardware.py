@@ -103,6 +103,10 @@ def test_unsupported_stream_shapes_are_named():
              Node("cat", Concat(axis=1), ("x", "c"))]
     with pytest.raises(UnsupportedError, match=r"layer 'cat' \(Concat\).*channels only"):
         plan(rtl4ml.convert(Graph(nodes, ["cat"], "bad")))
+    nodes = [Node("x", Input((4, 4, 2))), Node("c", conv(rng, (4, 4, 2), 2, 3, 1, Padding.SAME), ("x",)),
+             Node("fx", Flatten(), ("x",)), Node("fc", Flatten(), ("c",)), Node("cat", Concat(), ("fx", "fc"))]
+    with pytest.raises(UnsupportedError, match=r"layer 'cat' \(Concat\).*flattened pixel streams"):
+        plan(rtl4ml.convert(Graph(nodes, ["cat"], "bad")))
 
 
 def test_skip_fifo_holds_the_window_lag():

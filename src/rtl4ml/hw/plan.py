@@ -251,6 +251,11 @@ def _join(design, node: Node, xs: list[Stream], adder_levels) -> JoinImpl:
         kind, levels = JoinKind.CONCAT, ROUND_LEVELS
         shapes = [graph.shapes[s] for s in node.inputs]
         if xs[0].beats > 1:  # per pixel: only the channels are joined
+            if len(shapes[0]) == 1:
+                raise UnsupportedError(
+                    f"layer '{node.name}' (Concat): the Verilog backend does not concatenate flattened pixel "
+                    "streams; concatenate the channels before the Flatten"
+                )
             if node.op.axis % len(shapes[0]) != len(shapes[0]) - 1:
                 raise UnsupportedError(
                     f"layer '{node.name}' (Concat): a pixel stream is concatenated along its channels only, "
