@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 import rtl4ml
+from rtl4ml.backends.verilog.streams import PORTS
 from rtl4ml.hw.plan import plan
 from rtl4ml.ir import Activation, ActivationKind, Dense, Graph, Input, Node
 from rtl4ml.tools.pnr import place_and_route
@@ -76,14 +77,7 @@ def report(name: str, make) -> None:
 
 
 _TIMING_TOP = """module timing_top (
-    input  wire clk,
-    input  wire rst,
-    input  wire [{n_in}:0] s_axis_tdata,
-    input  wire s_axis_tvalid,
-    output wire s_axis_tready,
-    output wire [{n_out}:0] m_axis_tdata,
-    output wire m_axis_tvalid,
-    input  wire m_axis_tready
+{ports}
 );
     // for timing only: registered inputs, so the first stage is a register-to-register path
     reg [{n_in}:0] data_q;
@@ -107,7 +101,8 @@ def report_fmax(name: str, design: rtl4ml.Design, setting: str) -> None:
         folder = design.write(Path(tmp) / "build", samples=2)
         top = json.loads((folder / "design.json").read_text())["top"]
         rtl = folder / "rtl"
-        (rtl / "timing_top.v").write_text(_TIMING_TOP.format(n_in=hp.input.bits - 1, n_out=hp.output.bits - 1, top=top))
+        ports = PORTS.format(i=hp.input.bits - 1, o=hp.output.bits - 1)
+        (rtl / "timing_top.v").write_text(_TIMING_TOP.format(ports=ports, n_in=hp.input.bits - 1, top=top))
         r = place_and_route(rtl, "timing_top", dsp=False)
     print(f"{name}, {setting}: ecp5 without DSPs (inputs registered) LUT {r.synth.lut}, FF {r.synth.ff}, "
           f"Fmax {r.fmax_mhz if r.fmax_mhz is not None else float('nan'):.1f} MHz", flush=True)

@@ -36,8 +36,6 @@ from rtl4ml.ir import (
     BatchNorm,
     Dense,
     Flatten,
-    GlobalPool,
-    PoolKind,
     Reshape,
     Softmax,
 )

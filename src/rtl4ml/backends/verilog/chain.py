@@ -4,7 +4,7 @@ per part and a wrapper connecting their streams."""
 from __future__ import annotations
 
 from ...hw.records import ChainImpl
-from .window import PORTS
+from .streams import PORTS
 
 PORT_NAMES = ("s_axis_tdata", "s_axis_tvalid", "s_axis_tready", "m_axis_tdata", "m_axis_tvalid", "m_axis_tready")
 

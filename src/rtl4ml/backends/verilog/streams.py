@@ -6,6 +6,16 @@ from __future__ import annotations
 
 from .netlist import literal
 
+#: The stream ports of an engine or a top level (``{i}``/``{o}``: the data MSB indices).
+PORTS = """    input  wire clk,
+    input  wire rst,
+    input  wire [{i}:0] s_axis_tdata,
+    input  wire s_axis_tvalid,
+    output wire s_axis_tready,
+    output wire [{o}:0] m_axis_tdata,
+    output wire m_axis_tvalid,
+    input  wire m_axis_tready"""
+
 
 def fork_module(name: str) -> str:
     """Every reader takes each sample exactly once, in any order of readiness: a reader

@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from ...hw.records import Frame, PadImpl, WindowImpl
 from .netlist import literal
-from .streams import address_bits
+from .streams import PORTS, address_bits
 
-PORTS = """    input  wire clk,
-    input  wire rst,
-    input  wire [{i}:0] s_axis_tdata,
-    input  wire s_axis_tvalid,
-    output wire s_axis_tready,
-    output wire [{o}:0] m_axis_tdata,
-    output wire m_axis_tvalid,
-    input  wire m_axis_tready"""
 
 
 def ram_style(block: bool) -> str:
