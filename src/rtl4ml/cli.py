@@ -226,6 +226,82 @@ def synth(
         typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + fmax)
 
 
+def _items(text: str | None, what: str) -> list[str] | None:
+    """A comma-separated list; commas inside <...> belong to a type (fixed<16,6>)."""
+    if text is None:
+        return None
+    items, depth, start = [], 0, 0
+    for k, ch in enumerate(text + ","):
+        depth += (ch == "<") - (ch == ">")
+        if ch == "," and depth == 0:
+            items.append(text[start:k].strip())
+            start = k + 1
+    if depth:
+        items = [text.strip()]  # an unbalanced type: the type parser says what is wrong
+    if not all(items):
+        raise Rtl4mlError(f"{what} {text!r}: an empty item in the comma-separated list")
+    return items
+
+
+def _numbers(text: str | None, what: str, kind):
+    items = _items(text, what)
+    try:
+        return None if items is None else [kind(v) for v in items]
+    except ValueError:
+        raise Rtl4mlError(f"{what} {text!r}: expected comma-separated numbers") from None
+
+
+def _flags(text: str | None, what: str) -> list[bool] | None:
+    words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+    items = _items(text, what)
+    if items is not None and any(v.lower() not in words for v in items):
+        raise Rtl4mlError(f"{what} {text!r}: expected true/false values")
+    return None if items is None else [words[v.lower()] for v in items]
+
+
+@app.command()
+@guarded
+def estimate(
+    model: MODEL_ARGUMENT,
+    config: ConfigOpt = None,
+    precision: Annotated[Optional[str], typer.Option("--precision", help="types to try, e.g. fixed<16,6>,fixed<8,3>")] = None,
+    weight_precision: WeightOpt = None,
+    reuse: Annotated[Optional[str], typer.Option("--reuse", help="reuse factors to try, e.g. 1,2,4")] = None,
+    strategy: Annotated[Optional[str], typer.Option("--strategy", help="latency, resource or both")] = None,
+    use_dsp: Annotated[Optional[str], typer.Option("--use-dsp", help="true, false or both")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="devices, e.g. xc7z020,ecp5-45")] = None,
+    clock_mhz: Annotated[Optional[str], typer.Option("--clock-mhz", help="clocks, e.g. 200")] = None,
+    per_layer: Annotated[bool, typer.Option("--per-layer", help="also a row per layer")] = False,
+    argmax: ArgmaxOpt = False,
+    calibration: CalOpt = None,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="write the table as CSV")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="write the table as HTML")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of row objects")] = False,
+    weights: WeightsOpt = None,
+    input_shape: ShapeOpt = None,
+    allow_pickle: PickleOpt = False,
+):
+    """Estimate resources and cycles for every combination of the given settings."""
+    from .estimate import estimate as run_estimate
+
+    design = _design(model, config, None, weight_precision, None, argmax, calibration, weights, input_shape,
+                     allow_pickle)
+    grid = {"precision": _items(precision, "--precision"), "reuse_factor": _numbers(reuse, "--reuse", int),
+            "strategy": _items(strategy, "--strategy"), "use_dsp": _flags(use_dsp, "--use-dsp"),
+            "device": _items(device, "--device"), "clock_mhz": _numbers(clock_mhz, "--clock-mhz", float)}
+    cal = _load_npy(calibration, "calibration") if calibration else None
+    table = run_estimate(design, per_layer=per_layer, calibration=cal,
+                         **{k: v for k, v in grid.items() if v is not None})
+    if csv:
+        write_bytes_atomic(csv, table.to_csv(index=False).encode())
+    if html:
+        write_bytes_atomic(html, table.to_html(index=False, na_rep="").encode())
+    if as_json:
+        typer.echo(table.to_json(orient="records"))
+    else:
+        typer.echo(table.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}"))
+
+
 def main() -> None:
     app(prog_name="rtl4ml")
 

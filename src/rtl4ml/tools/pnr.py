@@ -26,19 +26,19 @@ ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
 
 DEFAULT_TIMEOUT_S = 3600.0
 
-#: (device, LUT4s (= flip-flops), DSP multipliers, DP16KD block RAMs) of the ECP5 family, smallest first.
-ECP5_CAPACITY = (("25k", 24288, 28, 56), ("45k", 43848, 72, 108), ("85k", 83640, 156, 208))
-
 
 def fitting_device(synth: SynthResult, fill: float = 0.8) -> str:
     """The smallest ECP5 device that holds the design with at most ``fill`` of its LUT4s
     and flip-flops used (a CCU2C carry cell is two LUT4s, a TRELLIS_DPR16X4 LUT RAM about
     four), and its multipliers and block RAMs (the largest when none does)."""
+    from ..devices import DEVICES, ECP5_PNR_FLAGS
+
     luts = synth.lut + 2 * synth.carry + 4 * synth.lutram
-    for name, cells, dsps, brams in ECP5_CAPACITY:
-        if luts <= fill * cells and synth.ff <= fill * cells and synth.dsp <= dsps and synth.bram <= brams:
-            return name
-    return ECP5_CAPACITY[-1][0]
+    for name, flag in ECP5_PNR_FLAGS.items():
+        d = DEVICES[name]
+        if luts <= fill * d.lut and synth.ff <= fill * d.ff and synth.dsp <= d.dsp and synth.bram <= d.bram:
+            return flag
+    return flag
 
 
 _FMAX = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz")

@@ -104,14 +104,17 @@ def activate(m: Module, x: Sig, f: int, act: Activation | None, result: FixedTyp
         r = round_shift(m, x, f - result.frac_bits, result.rounding, hint)
         if r.hi <= 0 or r.lo >= 0:
             return overflow(m, relu(m, r, f"{hint}_relu"), result, hint)
-        w = result.width
+        # the result is never negative: its wire has no sign bit, so a register or a
+        # port of the result type holds a constant zero there that synthesis removes
+        hi = min(r.hi, result.raw_max)
+        w = bits_for(0, hi)
         big = 0 if result.overflow is Overflow.SAT_ZERO else result.raw_max
         expr = m.ref(r, w)
         if r.hi > result.raw_max:
             pos = Sig(r.name, r.width, 0, r.hi)  # the same bits, read where the sign is clear
             expr = f"{_above(m, pos, result)} ? {literal(big, w)} : {expr}"
         expr = f"{m.bit(r, r.width - 1)} ? {literal(0, w)} : {expr}"
-        return m.wire(f"{hint}_q", w, expr, 0, min(r.hi, result.raw_max))
+        return m.wire(f"{hint}_q", w, expr, 0, hi)
     if param is None:
         raise UnsupportedError(f"{kind.value} needs a param type")
     pf = param.frac_bits

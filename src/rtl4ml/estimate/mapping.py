@@ -1,0 +1,104 @@
+"""A :class:`~.structure.Structure` in the cells of a device family: LUT, FF, DSP, BRAM.
+
+First-order technology mapping, per family:
+- AMD/Xilinx (LUT6 + CARRY4): an adder or comparator bit is a LUT on the carry chain, two
+  2:1 multiplexer bits share a LUT6; a multiplier of up to 25x18 bits is one DSP48 (Yosys
+  0.23 moves about half of the additions that follow products into the DSP48s); a
+  soft multiplier about a*b/2 LUTs; distributed RAM 64 words x 1 bit per LUT (dual port:
+  2), a logic ROM one LUT6 per 64 bits; block RAM in 18 Kb units of 512x36 ... 16Kx1.
+- ECP5 (LUT4 + CCU2C): ``lut`` counts LUT4 equivalents (a CCU2C carry cell is two, a
+  16x4 LUT RAM four), as the place-and-route device choice does; 18x18 multipliers;
+  DP16KD 18 Kb blocks.
+- iCE40 (LUT4 + SB_CARRY): 16x16 SB_MAC16 multipliers (UltraPlus), no LUT RAM (registers
+  instead), SB_RAM40_4K 4 Kb blocks of 256x16 ... 2Kx2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from ..devices import Family
+from .structure import Memory, Structure
+
+
+@dataclass(frozen=True)
+class Cost:
+    lut: int
+    ff: int
+    dsp: int
+    bram: int
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(self.lut + other.lut, self.ff + other.ff, self.dsp + other.dsp, self.bram + other.bram)
+
+
+ZERO = Cost(0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class FamilyCells:
+    lut_inputs: int
+    mux_per_lut: float  # 2:1 multiplexer bits per LUT
+    dsp_a: int  # multiplier operand widths one DSP block takes
+    dsp_b: int
+    dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
+    bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
+    lutram_words: int  # words of one LUT RAM cell (0: none, registers instead)
+    lutram_bits_per_cell: int
+    lutram_luts_per_cell: int
+
+
+CELLS = {
+    Family.XILINX: FamilyCells(6, 2, 25, 18, 0.5, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+                               64, 1, 2),
+    Family.ECP5: FamilyCells(4, 1, 18, 18, 0.0, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+                             16, 4, 4),
+    Family.ICE40: FamilyCells(4, 1, 16, 16, 0.0, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
+}
+
+
+def blocks(mem: Memory, shapes: tuple[tuple[int, int], ...]) -> int:
+    """Block RAMs holding ``mem`` in the best of the block's aspect ratios."""
+    return min(ceil(mem.width / w) * ceil(mem.depth / d) for d, w in shapes)
+
+
+def _dsps(a: int, b: int, cells: FamilyCells) -> int:
+    big, small = max(a, b), min(a, b)
+    return ceil(big / cells.dsp_a) * ceil(small / cells.dsp_b)
+
+
+def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
+    if mem.depth <= 2:
+        return 0  # each bit is a constant, the address bit or its inverse
+    words_per_lut = 1 << cells.lut_inputs
+    per_bit = ceil(mem.depth / words_per_lut)
+    return mem.width * (per_bit + (per_bit - 1 if per_bit > 1 else 0))  # LUTs plus the mux tree
+
+
+def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
+    cells = CELLS[family]
+    lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut)
+    ff, dsp, bram = s.reg_bits, 0, 0
+    in_dsp = s.dsp and has_dsp
+    for a, b in s.multipliers:
+        if in_dsp:
+            dsp += _dsps(a, b, cells)
+        else:
+            lut += ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
+    lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
+    for rom in s.roms:
+        if rom.block:
+            bram += blocks(rom, cells.bram_shapes)
+        else:
+            lut += _rom_luts(rom, cells)
+    for ram in s.rams:
+        if ram.block:
+            bram += blocks(ram, cells.bram_shapes)
+        elif cells.lutram_words and ram.depth > 2:
+            lut += ceil(ram.depth / cells.lutram_words) * ceil(ram.width / cells.lutram_bits_per_cell) \
+                * cells.lutram_luts_per_cell
+        else:
+            ff += ram.width * ram.depth
+            lut += ram.width * max(ram.depth - 1, 0)  # the read multiplexer
+    return Cost(int(lut), int(ff), int(dsp), int(bram))

@@ -1,0 +1,168 @@
+"""``rtl4ml.estimate``: cost and speed of a model's hardware across configurations, in a
+table, before anything is generated or synthesized.
+
+Cycles come from the hardware plan the Verilog backend builds from (``hw.plan``): the
+exact cycle model, equal to what simulation measures. Resources come from the plan's
+structure (:mod:`.structure`) mapped onto the device family's cells (:mod:`.mapping`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..devices import Family
+from ..errors import Rtl4mlError
+from ..hw import plan
+from ..hw.records import HwPlan
+from .grid import GRID_KEYS, HwPoint, ReadPoint, check_keys, hw_points, read_points
+from .mapping import ZERO, Cost, cost
+from .structure import Structure, structure
+
+DEFAULT_FAMILY = Family.XILINX
+DESIGN_ROW = "(design)"
+RESOURCES = ("lut", "ff", "dsp", "bram")
+
+
+@dataclass(frozen=True)
+class LayerFigures:
+    name: str
+    kind: str
+    latency: int
+    interval: int
+    structure: Structure
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One hardware configuration, planned: its figures, or why there are none."""
+
+    point: HwPoint
+    latency: int | None = None
+    interval: int | None = None
+    layers: tuple[LayerFigures, ...] = ()
+    note: str = ""
+
+
+def _layers(hp: HwPlan, graph) -> tuple[LayerFigures, ...]:
+    fifos: dict[str, Structure] = {}
+    for f in hp.fifos:
+        fifos.setdefault(f.node, Structure())
+        fifos[f.node] += structure(f)
+    out = []
+    for e in hp.engines:
+        s = structure(e)
+        if e.node in fifos:
+            s += fifos[e.node]
+        out.append(LayerFigures(e.node, graph[e.node].op.label, e.latency, e.interval, s))
+    return tuple(out)
+
+
+def plan_point(imported, point: HwPoint, calibration=None) -> Planned:
+    """Convert and plan one configuration; an unsupported layer or an invalid setting is
+    the row's note, not an error."""
+    from ..api import convert
+
+    try:
+        design = convert(imported, point.config, calibration)
+        hp = plan(design)
+        return Planned(point, hp.latency, hp.interval, _layers(hp, design.graph))
+    except Rtl4mlError as e:
+        return Planned(point, note=f"not estimated: {e}")
+
+
+def _figures(c: Cost | None, planned: Planned, read: ReadPoint) -> dict:
+    row: dict = {k: (None if c is None else getattr(c, k)) for k in RESOURCES}
+    row["latency_cycles"], row["interval_cycles"] = planned.latency, planned.interval
+    if read.clock_mhz is not None:
+        ok = planned.latency is not None
+        row["latency_ns"] = planned.latency * 1e3 / read.clock_mhz if ok else None
+        row["throughput_per_s"] = read.clock_mhz * 1e6 / planned.interval if ok else None
+    if read.device is not None:
+        for k, cap in read.device.capacity().items():
+            row[f"{k}_pct"] = None if c is None or not cap and not row[k] else \
+                (100.0 * row[k] / cap if cap else float("inf"))
+    return row
+
+
+def _family(read: ReadPoint) -> Family:
+    return read.device.family if read.device is not None else DEFAULT_FAMILY
+
+
+def _has_dsp(read: ReadPoint) -> bool:
+    return read.device is None or read.device.dsp > 0
+
+
+def rows_for(planned: Planned, read: ReadPoint, per_layer: bool) -> list[dict]:
+    base = dict(planned.point.values)
+    if read.device is not None:
+        base["device"] = read.device.name
+    if read.clock_mhz is not None:
+        base["clock_mhz"] = read.clock_mhz
+    base["family"] = _family(read).value
+    if planned.latency is None:
+        row = {**base, **_figures(None, planned, read), "note": planned.note}
+        return [{**row, "layer": DESIGN_ROW, "kind": ""} if per_layer else row]
+    family, has_dsp = _family(read), _has_dsp(read)
+    layer_costs = [cost(f.structure, family, has_dsp) for f in planned.layers]
+    total = sum(layer_costs, ZERO)
+    note = "" if has_dsp or not total.dsp else f"{read.device.name} has no DSP blocks"
+    design_row = {**base, **_figures(total, planned, read), "note": note}
+    if not per_layer:
+        return [design_row]
+    rows = [{**design_row, "layer": DESIGN_ROW, "kind": ""}]
+    for f, c in zip(planned.layers, layer_costs):
+        layer_planned = Planned(planned.point, f.latency, f.interval)
+        rows.append({**base, **_figures(c, layer_planned, read), "note": "", "layer": f.name, "kind": f.kind})
+    return rows
+
+
+def estimate(model, config=None, *, per_layer: bool = False, calibration=None, **grid):
+    """Estimated resources and cycles of ``model``'s hardware for every configuration of
+    the grid, as a :class:`pandas.DataFrame`.
+
+    ``model``: a model or path as :func:`rtl4ml.convert` takes, or a converted
+    :class:`~rtl4ml.Design` (its config is then the base). ``config``: the base config.
+    Grid keywords, each a value or a list (lists span their cross product):
+    ``precision``, ``reuse_factor``, ``strategy``, ``use_dsp`` (model-wide settings),
+    ``device`` (a name from :data:`rtl4ml.devices.DEVICES`: adds ``<resource>_pct``
+    columns) and ``clock_mhz`` (adds ``latency_ns`` and ``throughput_per_s``).
+
+    One row per configuration with ``lut``, ``ff``, ``dsp``, ``bram`` (the device family's
+    cells; without a device, AMD/Xilinx 7 series), ``latency_cycles`` and
+    ``interval_cycles`` (exact: what ``rtl4ml verify`` measures for that build). With
+    ``per_layer``, also a row per layer (``layer``, ``kind``; the design's own row has
+    ``layer`` "(design)"). A configuration the hardware does not cover (an unsupported
+    layer, a reuse factor that does not divide a layer) has empty figures and says why
+    in ``note``.
+    """
+    import pandas as pd
+
+    from ..api import Design, _as_config
+    from ..frontends.dispatch import load_model
+
+    check_keys(grid)
+    if isinstance(model, Design):
+        imported, base = model.imported, model.config if config is None else _as_config(config)
+    else:
+        imported, base = load_model(model), _as_config(config)
+    reads = read_points(grid)
+    rows = []
+    for point in hw_points(base, grid):
+        planned = plan_point(imported, point, calibration)
+        for read in reads:
+            rows.extend(rows_for(planned, read, per_layer))
+    return _table(pd, rows, per_layer)
+
+
+def _table(pd, rows: list[dict], per_layer: bool):
+    """The rows as a DataFrame: settings first, then the layer, the figures, the note;
+    counts as nullable integers (empty where a row has no figures)."""
+    table = pd.DataFrame(rows)
+    front = [c for c in (*GRID_KEYS, "family") if c in table.columns] + (["layer", "kind"] if per_layer else [])
+    table = table[front + [c for c in table.columns if c not in front and c != "note"] + ["note"]]
+    for c in (*RESOURCES, "latency_cycles", "interval_cycles"):
+        table[c] = table[c].astype("Int64")
+    return table
+
+
+__all__ = ["DESIGN_ROW", "estimate"]

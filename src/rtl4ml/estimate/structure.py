@@ -1,0 +1,344 @@
+"""What each engine of a hardware plan is built from, counted without generating it:
+adders and their widths, multiplexers, comparators, registers, multipliers, ROM and RAM
+bits. Family-independent; :mod:`.mapping` turns it into LUT/FF/DSP/BRAM of a family.
+
+The counts follow the engines the Verilog backend generates (``hw.records`` documents
+them): the adder graph's nodes with the widths of their exact ranges, the register
+stages the cycle model places, line buffers and FIFOs with their depth and width.
+They do not see what synthesis later merges or removes; that is the learned
+correction's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from functools import singledispatch
+
+import numpy as np
+
+from ..config import Strategy
+from ..hw.adder_graph import AdderGraph
+from ..hw.cycles import cycle_of
+from ..hw.records import (
+    ArgMaxImpl,
+    ChainImpl,
+    CollectImpl,
+    DenseImpl,
+    Fifo,
+    JoinImpl,
+    JoinKind,
+    PadImpl,
+    PointwiseImpl,
+    PoolImpl,
+    SoftmaxImpl,
+    Stream,
+    WindowImpl,
+    WireImpl,
+)
+from ..ir import ActivationKind, PoolKind
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A RAM or ROM of ``depth`` words of ``width`` bits; ``block``: marked for block RAM."""
+
+    width: int
+    depth: int
+    block: bool
+
+
+@dataclass
+class Structure:
+    """Counts of primitive operators (bits are summed over operators)."""
+
+    adder_bits: int = 0  # two-operand adders and subtractors
+    mux_bits: int = 0  # 2:1 multiplexer bits
+    compare_bits: int = 0  # magnitude comparators
+    reg_bits: int = 0  # flip-flops
+    multipliers: list[tuple[int, int]] = field(default_factory=list)  # (a bits, b bits) each
+    dsp: bool = False  # multipliers map to DSP blocks
+    dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
+    roms: list[Memory] = field(default_factory=list)  # constant tables
+    rams: list[Memory] = field(default_factory=list)  # line buffers, FIFOs
+
+    def __iadd__(self, other: Structure) -> Structure:
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            setattr(self, f.name, a or b if f.name == "dsp" else a + b)
+        return self
+
+
+def bits_for(lo: int, hi: int) -> int:
+    if lo < 0:
+        return max(int(hi).bit_length(), (-int(lo) - 1).bit_length()) + 1
+    return max(int(hi).bit_length(), 1)
+
+
+def _conversion(s: Structure, elements: int, out_bits: int) -> None:
+    """Rounding and saturation to a result type: an adder and a clamp per element."""
+    s.adder_bits += elements * out_bits
+    s.compare_bits += elements * out_bits
+    s.mux_bits += elements * out_bits
+
+
+def _pipeline(s: Structure, latency: int, out: Stream) -> None:
+    """The output register and the valid shift register of a pipelined engine."""
+    s.reg_bits += out.bits + latency
+
+
+# ---- Dense ------------------------------------------------------------------------------
+_GRAPH_WIDTHS: dict[tuple[int, int, int], tuple[AdderGraph, np.ndarray, int]] = {}
+
+
+def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, int]:
+    """Width of every value of ``graph`` (inputs first) from its exact range over inputs
+    in [x_lo, x_hi], and the adder bits of its nodes: a node adding a shifted operand
+    passes the other operand's bits below the shift through without an adder. Cached per
+    graph (graphs are themselves cached per weight matrix)."""
+    key = (id(graph), x_lo, x_hi)
+    hit = _GRAPH_WIDTHS.get(key)
+    if hit is not None and hit[0] is graph:
+        return hit[1], hit[2]
+    values = graph.coefficients()  # value = c.x * 2**e
+    coeffs = np.array([c for c, _ in values], dtype=object)
+    lo = np.minimum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
+    hi = np.maximum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
+    widths = np.array([bits_for(int(a), int(b)) for a, b in zip(lo, hi)], dtype=np.int64)
+    adder_bits = 0
+    for k, node in enumerate(graph.nodes):
+        through = abs(values[node.a.idx][1] + node.a.shift - values[node.b.idx][1] - node.b.shift)
+        adder_bits += max(int(widths[graph.n_in + k]) - through, 1)
+    _GRAPH_WIDTHS[key] = (graph, widths, adder_bits)
+    return widths, adder_bits
+
+
+def _graph_registers(graph: AdderGraph, widths: np.ndarray, levels: int, last_cycle: int) -> int:
+    """Bits of the registers carrying each value from the cycle that makes it to the last
+    cycle that reads it (outputs: to the engine's last cycle)."""
+    depths = graph.depths
+    last_use = list(depths)
+    for k, node in enumerate(graph.nodes):
+        d = depths[graph.n_in + k]
+        for ref in (node.a, node.b):
+            last_use[ref.idx] = max(last_use[ref.idx], d)
+    made = np.array([cycle_of(d, levels) for d in depths])
+    used = np.array([cycle_of(d, levels) for d in last_use])
+    for ref in graph.outputs:
+        if ref is not None:
+            used[ref.idx] = last_cycle
+    return int(np.sum((used - made) * widths))
+
+
+def _acc_bits(impl: DenseImpl) -> int:
+    a = impl.arith
+    w = a.weight
+    lo = np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    hi = np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    return max(bits_for(int(lo.min()), int(hi.max())), 1)
+
+
+@singledispatch
+def structure(impl) -> Structure:
+    raise TypeError(f"no structure model for {type(impl).__name__}")
+
+
+@structure.register
+def _(impl: DenseImpl) -> Structure:
+    a, s = impl.arith, Structure()
+    out_bits = impl.output.type.width
+    acc = _acc_bits(impl)
+    x_bits = impl.input.type.width
+    w_bits = a.precision.weight.width
+    if impl.strategy is Strategy.RESOURCE:
+        m = impl.multipliers
+        s.multipliers = [(x_bits, w_bits)] * m
+        s.dsp = impl.use_dsp
+        s.reg_bits += impl.input.bits + a.n_out * acc + max(impl.reuse_factor - 1, 1).bit_length() + 2
+        s.adder_bits += m * acc  # each product into its output's running sum
+        if impl.reuse_factor > 1:
+            s.mux_bits += m * x_bits * (impl.reuse_factor - 1)  # operand select
+            s.roms.append(Memory(m * w_bits, impl.reuse_factor, _uses_rom(impl)))
+        _conversion(s, a.n_out, out_bits)
+        s.reg_bits += impl.output.bits
+        return s
+    if impl.graph is not None:
+        widths, adder_bits = graph_widths(impl.graph, a.x_lo, a.x_hi)
+        s.adder_bits += adder_bits
+        s.reg_bits += _graph_registers(impl.graph, widths, impl.adder_levels, impl.latency - 1)
+    else:
+        nonzero = np.count_nonzero(a.weight, axis=0)
+        products = int(nonzero.sum())
+        sums = int(np.maximum(nonzero - 1, 0).sum())  # two-operand adders of the column sums
+        if impl.use_dsp:
+            # a power-of-two weight is a shift; the others are multipliers, whose product
+            # registers and one following addition each a DSP block can hold
+            multiplied = int(np.count_nonzero(_csd_digit_counts(a.weight) > 1))
+            s.multipliers = [(x_bits, w_bits)] * multiplied
+            s.dsp = True
+            s.dsp_adder_bits += min(multiplied, sums) * acc
+            sums -= min(multiplied, sums)
+        else:
+            digits = int(_csd_digit_counts(a.weight).sum())
+            s.adder_bits += max(digits - products, 0) * (x_bits + w_bits)
+        s.adder_bits += sums * acc
+        s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
+    s.adder_bits += sum(1 for b in a.bias if b) * acc
+    _conversion(s, a.n_out, out_bits)
+    _pipeline(s, impl.latency, impl.output)
+    return s
+
+
+def _csd_digit_counts(weight: np.ndarray) -> np.ndarray:
+    """Nonzero canonical signed digits of each weight (the non-adjacent form's weight)."""
+    w = np.abs(weight.astype(np.int64))
+    x = (w ^ (3 * w)) >> 1
+    count = np.zeros_like(w)
+    while np.any(x):
+        count += x & 1
+        x >>= 1
+    return count
+
+
+def _uses_rom(impl: DenseImpl) -> bool:
+    from ..backends.verilog.weight_rom import uses_rom
+
+    return uses_rom(impl)
+
+
+# ---- per-element and joining engines ----------------------------------------------------
+@structure.register
+def _(impl: PointwiseImpl) -> Structure:
+    s, n, w = Structure(), impl.output.elements, impl.output.type.width
+    kind = None if impl.activation is None else impl.activation.kind
+    if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
+        s.roms += [Memory(w, impl.table.size, False)] * n
+        s.compare_bits += 2 * n * impl.input.type.width  # the index clamp
+    else:
+        _conversion(s, n, w)
+        if kind is ActivationKind.LEAKY_RELU or kind is ActivationKind.HARD_SIGMOID:
+            s.adder_bits += n * (impl.input.type.width + (impl.param.width if impl.param else 0))
+    _pipeline(s, impl.latency, impl.output)
+    s.reg_bits += impl.output.bits * max(impl.latency - 1, 0)
+    return s
+
+
+@structure.register
+def _(impl: WireImpl) -> Structure:
+    return Structure()
+
+
+@structure.register
+def _(impl: JoinImpl) -> Structure:
+    s, out = Structure(), impl.output
+    if impl.kind is JoinKind.ADD:
+        s.adder_bits += (len(impl.inputs) - 1) * out.elements * (out.type.width + 1)
+    _conversion(s, out.elements, out.type.width)
+    _pipeline(s, impl.latency, out)
+    s.reg_bits += out.bits * max(impl.latency - 1, 0)
+    return s
+
+
+@structure.register
+def _(impl: SoftmaxImpl) -> Structure:
+    s, n, g = Structure(), impl.input.elements, impl.group
+    x_bits, y_bits = impl.input.type.width, impl.output.type.width
+    t_bits = impl.exp_table.precision.width
+    groups = n // g
+    s.compare_bits += groups * (g - 1) * x_bits  # the max tree
+    s.mux_bits += groups * (g - 1) * x_bits
+    s.adder_bits += n * (x_bits + 1)  # the differences
+    s.roms += [Memory(t_bits, impl.exp_table.size, False)] * n
+    s.adder_bits += groups * (g - 1) * (t_bits + g.bit_length())  # the sum tree
+    s.roms += [Memory(impl.inv_table.precision.width, impl.inv_table.size, False)] * groups
+    s.multipliers = [(t_bits, impl.inv_table.precision.width)] * n
+    _conversion(s, n, y_bits)
+    s.reg_bits += impl.latency * impl.input.bits + impl.latency
+    return s
+
+
+@structure.register
+def _(impl: ArgMaxImpl) -> Structure:
+    s, n, g = Structure(), impl.input.elements, impl.group
+    x_bits, idx = impl.input.type.width, impl.output.type.width
+    pairs = (n // g) * (g - 1)
+    s.compare_bits += pairs * x_bits
+    s.mux_bits += pairs * (x_bits + idx)
+    s.reg_bits += impl.latency * (impl.input.bits // 2 + impl.output.bits) + impl.latency
+    return s
+
+
+# ---- pixel streams ----------------------------------------------------------------------
+@structure.register
+def _(impl: PadImpl) -> Structure:
+    s = Structure()
+    s.mux_bits += impl.output.bits
+    s.reg_bits += impl.output.bits + 2 * max(impl.out_frame.rows, impl.out_frame.cols).bit_length() + 1
+    s.compare_bits += 4 * max(impl.out_frame.rows, impl.out_frame.cols).bit_length()
+    return s
+
+
+@structure.register
+def _(impl: WindowImpl) -> Structure:
+    s = Structure()
+    (kh, kw), pixel = impl.kernel, impl.input.bits
+    depth = impl.frame.cols - kw - 1
+    for block in impl.block_ram:
+        if depth > 0:
+            s.rams.append(Memory(pixel, depth, block))
+        s.reg_bits += pixel  # the register after each line buffer
+    s.reg_bits += kh * kw * pixel  # the window taps
+    s.reg_bits += 2 * max(impl.frame.rows, impl.frame.cols).bit_length() + 1
+    s.compare_bits += 4 * max(impl.frame.rows, impl.frame.cols).bit_length()
+    return s
+
+
+@structure.register
+def _(impl: PoolImpl) -> Structure:
+    s, c, w = Structure(), impl.channels, impl.input.type.width
+    if impl.kind is PoolKind.MAX:
+        s.compare_bits += c * (impl.size - 1) * w
+        s.mux_bits += c * (impl.size - 1) * w
+    else:
+        s.adder_bits += c * (impl.size - 1) * (w + impl.size.bit_length())
+        _conversion(s, c, impl.output.type.width)
+        if impl.division is not None:
+            s.adder_bits += 3 * c * (w + impl.size.bit_length())  # multiply-shift by a constant
+    _pipeline(s, impl.latency, impl.output)
+    s.reg_bits += impl.output.bits * max(impl.latency - 1, 0)
+    return s
+
+
+@structure.register
+def _(impl: CollectImpl) -> Structure:
+    s = Structure()
+    if impl.kind is None:
+        s.reg_bits += impl.output.bits + impl.input.beats.bit_length()
+        s.mux_bits += impl.output.bits  # each word's load enable
+        return s
+    c, w = impl.output.elements, impl.input.type.width + impl.input.beats.bit_length()
+    s.reg_bits += c * w + impl.output.bits + impl.input.beats.bit_length()
+    if impl.kind is PoolKind.MAX:
+        s.compare_bits += c * w
+        s.mux_bits += c * w
+    else:
+        s.adder_bits += c * w
+        _conversion(s, c, impl.output.type.width)
+    return s
+
+
+@structure.register
+def _(impl: ChainImpl) -> Structure:
+    s = Structure()
+    for part in impl.parts:
+        s += structure(part)
+    return s
+
+
+@structure.register
+def _(fifo: Fifo) -> Structure:
+    s = Structure()
+    pointer = max(fifo.depth - 1, 1).bit_length()
+    s.rams.append(Memory(fifo.stream.bits, fifo.depth, fifo.block_ram))
+    s.reg_bits += 3 * pointer + 2
+    s.adder_bits += 3 * pointer
+    return s
