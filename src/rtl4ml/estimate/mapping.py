@@ -81,24 +81,24 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     in_dsp = s.dsp and has_dsp
-    for a, b in s.multipliers:
+    for (a, b), n in s.multipliers.items():
         if in_dsp:
-            dsp += _dsps(a, b, cells)
+            dsp += n * _dsps(a, b, cells)
         else:
-            lut += ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
+            lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
-    for rom in s.roms:
+    for rom, n in s.roms.items():
         if rom.block:
-            bram += blocks(rom, cells.bram_shapes)
+            bram += n * blocks(rom, cells.bram_shapes)
         else:
-            lut += _rom_luts(rom, cells)
-    for ram in s.rams:
+            lut += n * _rom_luts(rom, cells)
+    for ram, n in s.rams.items():
         if ram.block:
-            bram += blocks(ram, cells.bram_shapes)
+            bram += n * blocks(ram, cells.bram_shapes)
         elif cells.lutram_words and ram.depth > 2:
-            lut += ceil(ram.depth / cells.lutram_words) * ceil(ram.width / cells.lutram_bits_per_cell) \
+            lut += n * ceil(ram.depth / cells.lutram_words) * ceil(ram.width / cells.lutram_bits_per_cell) \
                 * cells.lutram_luts_per_cell
         else:
-            ff += ram.width * ram.depth
-            lut += ram.width * max(ram.depth - 1, 0)  # the read multiplexer
+            ff += n * ram.width * ram.depth
+            lut += n * ram.width * max(ram.depth - 1, 0)  # the read multiplexer
     return Cost(int(lut), int(ff), int(dsp), int(bram))

@@ -8,8 +8,9 @@ structure (:mod:`.structure`) mapped onto the device family's cells (:mod:`.mapp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..config import Config
 from ..devices import Family
 from ..errors import Rtl4mlError
 from ..hw import plan
@@ -57,13 +58,38 @@ def _layers(hp: HwPlan, graph) -> tuple[LayerFigures, ...]:
     return tuple(out)
 
 
-def plan_point(imported, point: HwPoint, calibration=None) -> Planned:
+#: settings that change the hardware but not the converted graph (its types)
+HW_ONLY = ("reuse_factor", "strategy", "use_dsp", "adder_levels", "bram_threshold", "layer_fifo_depth", "pe", "simd")
+
+
+def _types_key(config: Config) -> str:
+    """What of ``config`` the conversion reads: all but the hardware-only settings."""
+    bare = {k: None for k in HW_ONLY}
+    return repr(replace(config, model=replace(config.model, **bare),
+                        layers={n: replace(c, **bare) for n, c in sorted(config.layers.items())}))
+
+
+class Converter:
+    """Converts a model under many configs, once per distinct set of types."""
+
+    def __init__(self, imported, calibration=None):
+        self.imported, self.calibration = imported, calibration
+        self._designs: dict[str, object] = {}
+
+    def __call__(self, config: Config):
+        from ..api import convert
+
+        key = _types_key(config)
+        if key not in self._designs:
+            self._designs[key] = convert(self.imported, config, self.calibration)
+        return replace(self._designs[key], config=config)
+
+
+def plan_point(converter: Converter, point: HwPoint) -> Planned:
     """Convert and plan one configuration; an unsupported layer or an invalid setting is
     the row's note, not an error."""
-    from ..api import convert
-
     try:
-        design = convert(imported, point.config, calibration)
+        design = converter(point.config)
         hp = plan(design)
         return Planned(point, hp.latency, hp.interval, _layers(hp, design.graph))
     except Rtl4mlError as e:
@@ -92,7 +118,14 @@ def _has_dsp(read: ReadPoint) -> bool:
     return read.device is None or read.device.dsp > 0
 
 
-def rows_for(planned: Planned, read: ReadPoint, per_layer: bool) -> list[dict]:
+def layer_costs(planned: Planned, family: Family, has_dsp: bool, cache: dict) -> list[Cost]:
+    key = (id(planned), family, has_dsp)
+    if key not in cache:
+        cache[key] = [cost(f.structure, family, has_dsp) for f in planned.layers]
+    return cache[key]
+
+
+def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, cache: dict) -> list[dict]:
     base = dict(planned.point.values)
     if read.device is not None:
         base["device"] = read.device.name
@@ -103,14 +136,14 @@ def rows_for(planned: Planned, read: ReadPoint, per_layer: bool) -> list[dict]:
         row = {**base, **_figures(None, planned, read), "note": planned.note}
         return [{**row, "layer": DESIGN_ROW, "kind": ""} if per_layer else row]
     family, has_dsp = _family(read), _has_dsp(read)
-    layer_costs = [cost(f.structure, family, has_dsp) for f in planned.layers]
-    total = sum(layer_costs, ZERO)
+    costs = layer_costs(planned, family, has_dsp, cache)
+    total = sum(costs, ZERO)
     note = "" if has_dsp or not total.dsp else f"{read.device.name} has no DSP blocks"
     design_row = {**base, **_figures(total, planned, read), "note": note}
     if not per_layer:
         return [design_row]
     rows = [{**design_row, "layer": DESIGN_ROW, "kind": ""}]
-    for f, c in zip(planned.layers, layer_costs):
+    for f, c in zip(planned.layers, costs):
         layer_planned = Planned(planned.point, f.latency, f.interval)
         rows.append({**base, **_figures(c, layer_planned, read), "note": "", "layer": f.name, "kind": f.kind})
     return rows
@@ -146,11 +179,11 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, *
     else:
         imported, base = load_model(model), _as_config(config)
     reads = read_points(grid)
-    rows = []
+    converter, rows, cache = Converter(imported, calibration), [], {}
     for point in hw_points(base, grid):
-        planned = plan_point(imported, point, calibration)
+        planned = plan_point(converter, point)
         for read in reads:
-            rows.extend(rows_for(planned, read, per_layer))
+            rows.extend(rows_for(planned, read, per_layer, cache))
     return _table(pd, rows, per_layer)
 
 

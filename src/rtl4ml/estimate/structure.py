@@ -11,6 +11,7 @@ correction's job.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import singledispatch
 
@@ -55,11 +56,11 @@ class Structure:
     mux_bits: int = 0  # 2:1 multiplexer bits
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
-    multipliers: list[tuple[int, int]] = field(default_factory=list)  # (a bits, b bits) each
+    multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits) -> how many
     dsp: bool = False  # multipliers map to DSP blocks
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
-    roms: list[Memory] = field(default_factory=list)  # constant tables
-    rams: list[Memory] = field(default_factory=list)  # line buffers, FIFOs
+    roms: Counter = field(default_factory=Counter)  # Memory -> how many: constant tables
+    rams: Counter = field(default_factory=Counter)  # Memory -> how many: line buffers, FIFOs
 
     def __iadd__(self, other: Structure) -> Structure:
         for f in fields(self):
@@ -151,13 +152,13 @@ def _(impl: DenseImpl) -> Structure:
     w_bits = a.precision.weight.width
     if impl.strategy is Strategy.RESOURCE:
         m = impl.multipliers
-        s.multipliers = [(x_bits, w_bits)] * m
+        s.multipliers[x_bits, w_bits] += m
         s.dsp = impl.use_dsp
         s.reg_bits += impl.input.bits + a.n_out * acc + max(impl.reuse_factor - 1, 1).bit_length() + 2
         s.adder_bits += m * acc  # each product into its output's running sum
         if impl.reuse_factor > 1:
             s.mux_bits += m * x_bits * (impl.reuse_factor - 1)  # operand select
-            s.roms.append(Memory(m * w_bits, impl.reuse_factor, _uses_rom(impl)))
+            s.roms[Memory(m * w_bits, impl.reuse_factor, _uses_rom(impl))] += 1
         _conversion(s, a.n_out, out_bits)
         s.reg_bits += impl.output.bits
         return s
@@ -173,7 +174,7 @@ def _(impl: DenseImpl) -> Structure:
             # a power-of-two weight is a shift; the others are multipliers, whose product
             # registers and one following addition each a DSP block can hold
             multiplied = int(np.count_nonzero(_csd_digit_counts(a.weight) > 1))
-            s.multipliers = [(x_bits, w_bits)] * multiplied
+            s.multipliers[x_bits, w_bits] += multiplied
             s.dsp = True
             s.dsp_adder_bits += min(multiplied, sums) * acc
             sums -= min(multiplied, sums)
@@ -211,7 +212,7 @@ def _(impl: PointwiseImpl) -> Structure:
     s, n, w = Structure(), impl.output.elements, impl.output.type.width
     kind = None if impl.activation is None else impl.activation.kind
     if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
-        s.roms += [Memory(w, impl.table.size, False)] * n
+        s.roms[Memory(w, impl.table.size, False)] += n
         s.compare_bits += 2 * n * impl.input.type.width  # the index clamp
     else:
         _conversion(s, n, w)
@@ -247,10 +248,10 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.compare_bits += groups * (g - 1) * x_bits  # the max tree
     s.mux_bits += groups * (g - 1) * x_bits
     s.adder_bits += n * (x_bits + 1)  # the differences
-    s.roms += [Memory(t_bits, impl.exp_table.size, False)] * n
+    s.roms[Memory(t_bits, impl.exp_table.size, False)] += n
     s.adder_bits += groups * (g - 1) * (t_bits + g.bit_length())  # the sum tree
-    s.roms += [Memory(impl.inv_table.precision.width, impl.inv_table.size, False)] * groups
-    s.multipliers = [(t_bits, impl.inv_table.precision.width)] * n
+    s.roms[Memory(impl.inv_table.precision.width, impl.inv_table.size, False)] += groups
+    s.multipliers[t_bits, impl.inv_table.precision.width] += n
     _conversion(s, n, y_bits)
     s.reg_bits += impl.latency * impl.input.bits + impl.latency
     return s
@@ -284,7 +285,7 @@ def _(impl: WindowImpl) -> Structure:
     depth = impl.frame.cols - kw - 1
     for block in impl.block_ram:
         if depth > 0:
-            s.rams.append(Memory(pixel, depth, block))
+            s.rams[Memory(pixel, depth, block)] += 1
         s.reg_bits += pixel  # the register after each line buffer
     s.reg_bits += kh * kw * pixel  # the window taps
     s.reg_bits += 2 * max(impl.frame.rows, impl.frame.cols).bit_length() + 1
@@ -338,7 +339,7 @@ def _(impl: ChainImpl) -> Structure:
 def _(fifo: Fifo) -> Structure:
     s = Structure()
     pointer = max(fifo.depth - 1, 1).bit_length()
-    s.rams.append(Memory(fifo.stream.bits, fifo.depth, fifo.block_ram))
+    s.rams[Memory(fifo.stream.bits, fifo.depth, fifo.block_ram)] += 1
     s.reg_bits += 3 * pointer + 2
     s.adder_bits += 3 * pointer
     return s

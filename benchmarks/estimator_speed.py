@@ -1,0 +1,70 @@
+"""How fast ``rtl4ml.estimate`` is.
+
+Run: python benchmarks/estimator_speed.py
+
+1. 4 000 configurations of the jet-tagging MLP (examples/models/jet_mlp.onnx): 5 types x
+   reuse factors 1, 2, 4, 8 x use_dsp on/off x 10 devices x 10 clocks. Timed twice in one
+   process: the first sweep builds the fully parallel layers' adder graphs (da4ml's
+   solver, seconds per weight matrix; the exact latency of such a layer depends on the
+   graph's depth), the second finds them cached. Also without fully parallel
+   shift-and-add layers (reuse 2, 4, 8, 16 instead of 1).
+2. Per configuration: the median and maximum of single-configuration calls
+   (``estimate(design, ...)`` with one value per key) over the same hardware settings,
+   warm; and the same figures amortized over a sweep (total / configurations).
+3. The digits CNN: a sweep of 2 types x 3 reuse factors for its Dense x 5 devices.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import warnings
+from itertools import product
+from pathlib import Path
+
+import rtl4ml
+from rtl4ml.devices import DEVICES
+from rtl4ml.frontends.dispatch import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPES = ["fixed<16,6>", "fixed<14,5>", "fixed<12,4>", "fixed<10,4>", "fixed<8,3>"]
+CLOCKS = [100, 125, 150, 175, 200, 250, 300, 350, 400, 500]
+
+
+def sweep(model, **grid) -> tuple[float, int]:
+    t = time.perf_counter()
+    table = rtl4ml.estimate(model, **grid)
+    return time.perf_counter() - t, len(table)
+
+
+def main() -> None:
+    warnings.simplefilter("ignore", rtl4ml.errors.PrecisionWarning)
+    rtl4ml.estimate(load_model(ROOT / "examples/models/digits_mlp.onnx"),
+                    reuse_factor=2)  # imports (pandas) outside the timings
+    mlp = load_model(ROOT / "examples/models/jet_mlp.onnx")
+    devices = list(DEVICES)
+    print("1. jet MLP (16-64-32-32-5), 4 000 configurations per sweep")
+    for label, reuse in (("reuse 1, 2, 4, 8", [1, 2, 4, 8]), ("reuse 2, 4, 8, 16", [2, 4, 8, 16])):
+        grid = dict(precision=TYPES, reuse_factor=reuse, use_dsp=[True, False], device=devices, clock_mhz=CLOCKS)
+        cold, n = sweep(mlp, **grid)
+        warm, _ = sweep(mlp, **grid)
+        print(f"   {label}: {n} configurations, first sweep {cold:.2f} s, second {warm:.2f} s "
+              f"({warm / n * 1e3:.3f} ms per configuration)")
+    print("2. single-configuration calls, warm (jet MLP, every type x reuse 1, 2, 4, 8 x use_dsp)")
+    times = []
+    for p, r, dsp in product(TYPES, [1, 2, 4, 8], [True, False]):
+        t = time.perf_counter()
+        rtl4ml.estimate(mlp, precision=p, reuse_factor=r, use_dsp=dsp, device="xc7z020", clock_mhz=200)
+        times.append(time.perf_counter() - t)
+    print(f"   {len(times)} calls: median {statistics.median(times) * 1e3:.2f} ms, max {max(times) * 1e3:.2f} ms")
+    cnn = load_model(ROOT / "examples/models/digits_cnn.onnx")
+    t = time.perf_counter()
+    table = rtl4ml.estimate(cnn, {"model": {"weight": "fixed<8,2>"}}, precision=["fixed<10,4>", "fixed<8,3>"],
+                            reuse_factor=[1, 2, 4], device=devices[:5])
+    dt = time.perf_counter() - t
+    print(f"3. digits CNN: {len(table)} configurations ({len(table) // 5} designs) in {dt:.2f} s, "
+          f"{dt / (len(table) // 5) * 1e3:.0f} ms per design; not estimated: {int((table.note != '').sum())}")
+
+
+if __name__ == "__main__":
+    main()
