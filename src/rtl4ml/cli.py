@@ -302,6 +302,36 @@ def estimate(
         typer.echo(table.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4g}"))
 
 
+dataset_app = typer.Typer(no_args_is_help=True, help="Datasets of measured designs for the estimator.")
+app.add_typer(dataset_app, name="dataset")
+
+
+@dataset_app.command("generate")
+@guarded
+def dataset_generate(
+    n: Annotated[int, typer.Option("--n", help="designs (seeds first-seed .. first-seed+n-1)", min=1)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="dataset folder (re-running resumes it)")],
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="local processes (default: CPUs)", min=1)] = None,
+    first_seed: Annotated[int, typer.Option("--first-seed", help="seed of the first design", min=0)] = 0,
+    targets: Annotated[str, typer.Option("--targets", help="Yosys targets, e.g. xc7,ecp5")] = "xc7,ecp5",
+    samples: Annotated[int, typer.Option("--samples", help="simulated samples per design", min=1)] = 16,
+):
+    """Build random one-layer designs, simulate (Verilator) and synthesize (Yosys) them,
+    and store features with the measured results (Parquet)."""
+    from rich.progress import Progress
+
+    from .estimate.dataset import generate
+
+    with Progress(transient=False) as bar:
+        task = bar.add_task("designs", total=n)
+        table = generate(n, out, first_seed=first_seed, targets=_items(targets, "--targets"), samples=samples,
+                         workers=workers, scheduler=scheduler,
+                         progress=lambda done, total: bar.update(task, completed=done))
+    failed = int((table.status != "ok").sum()) if len(table) else 0
+    typer.echo(f"{out}: {len(table)} designs, {failed} failed ({out / 'dataset.parquet'})")
+
+
 def main() -> None:
     app(prog_name="rtl4ml")
 

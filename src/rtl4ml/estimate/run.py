@@ -85,6 +85,15 @@ class Converter:
         return replace(self._designs[key], config=config)
 
 
+def design_structure(design) -> tuple[Structure, int, int]:
+    """The whole design's structure (engines and FIFOs), its latency and its interval."""
+    hp = plan(design)
+    total = Structure()
+    for f in _layers(hp, design.graph):
+        total += f.structure
+    return total, hp.latency, hp.interval
+
+
 def plan_point(converter: Converter, point: HwPoint) -> Planned:
     """Convert and plan one configuration; an unsupported layer or an invalid setting is
     the row's note, not an error."""

@@ -33,7 +33,7 @@ def fitting_device(synth: SynthResult, fill: float = 0.8) -> str:
     four), and its multipliers and block RAMs (the largest when none does)."""
     from ..devices import DEVICES, ECP5_PNR_FLAGS
 
-    luts = synth.lut + 2 * synth.carry + 4 * synth.lutram
+    luts = synth.lut_equivalents
     for name, flag in ECP5_PNR_FLAGS.items():
         d = DEVICES[name]
         if luts <= fill * d.lut and synth.ff <= fill * d.ff and synth.dsp <= d.dsp and synth.bram <= d.bram:

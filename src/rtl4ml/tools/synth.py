@@ -97,6 +97,10 @@ CELL_CLASSES: dict[Target, CellClasses] = {
     ),
 }
 
+#: LUTs of each xc7 LUT RAM cell (the others, shift registers and single-port RAMs: one).
+_XC7_LUTRAM_LUTS = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM128X1S": 2,
+                    "RAM256X1S": 4}
+
 #: Generic (pre-mapping) latch cell types, by prefix.
 _GENERIC_LATCH_PREFIXES = ("$dlatch", "$adlatch", "$dlatchsr", "$_DLATCH", "$_DLATCHSR")
 
@@ -117,6 +121,19 @@ class SynthResult:
     latch_signals: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     log_tail: str = ""
+
+    @property
+    def lut_equivalents(self) -> int:
+        """Logic cells in the unit of the family's LUT, everything that occupies them:
+        xc7 LUTs plus the LUTs of LUT RAMs and shift registers; ecp5 LUT4s plus two per
+        CCU2C carry cell and four per 16x4 LUT RAM; ice40 LUT4s."""
+        if self.target is Target.ECP5:
+            return self.lut + 2 * self.carry + 4 * self.lutram
+        if self.target is Target.XC7:
+            prefixes = CELL_CLASSES[Target.XC7].lutram_prefixes
+            return self.lut + sum(n * _XC7_LUTRAM_LUTS.get(cell, 1) for cell, n in self.cells.items()
+                                  if cell.startswith(prefixes))
+        return self.lut
 
     def as_dict(self) -> dict[str, object]:
         """Plain data (for JSON output)."""
