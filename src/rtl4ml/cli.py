@@ -277,6 +277,8 @@ def estimate(
     csv: Annotated[Optional[Path], typer.Option("--csv", help="write the table as CSV")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="write the table as HTML")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list of row objects")] = False,
+    correction: Annotated[Optional[Path], typer.Option("--correction", help="learned correction file")] = None,
+    analytic: Annotated[bool, typer.Option("--analytic", help="the analytic model alone (no correction)")] = False,
     weights: WeightsOpt = None,
     input_shape: ShapeOpt = None,
     allow_pickle: PickleOpt = False,
@@ -290,7 +292,7 @@ def estimate(
             "strategy": _items(strategy, "--strategy"), "use_dsp": _flags(use_dsp, "--use-dsp"),
             "device": _items(device, "--device"), "clock_mhz": _numbers(clock_mhz, "--clock-mhz", float)}
     cal = _load_npy(calibration, "calibration") if calibration else None
-    table = run_estimate(design, per_layer=per_layer, calibration=cal,
+    table = run_estimate(design, per_layer=per_layer, calibration=cal, correction=False if analytic else correction,
                          **{k: v for k, v in grid.items() if v is not None})
     if csv:
         write_bytes_atomic(csv, table.to_csv(index=False).encode())
@@ -330,6 +332,26 @@ def dataset_generate(
                          progress=lambda done, total: bar.update(task, completed=done))
     failed = int((table.status != "ok").sum()) if len(table) else 0
     typer.echo(f"{out}: {len(table)} designs, {failed} failed ({out / 'dataset.parquet'})")
+
+
+estimator_app = typer.Typer(no_args_is_help=True, help="The learned correction of the resource estimates.")
+app.add_typer(estimator_app, name="estimator")
+
+
+@estimator_app.command("train")
+@guarded
+def estimator_train(
+    data: Annotated[Path, typer.Argument(help="dataset folder (rtl4ml dataset generate) or its .parquet file")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="correction file to write")] = None,
+):
+    """Train the learned correction on a dataset; use it with rtl4ml estimate --correction
+    (or $RTL4ML_CORRECTION)."""
+    from .estimate.train import train_file
+
+    target = out or (data if data.is_dir() else data.parent) / "correction.json"
+    correction = train_file(data, target)
+    families = sorted({f.value for f, _ in correction.trees})
+    typer.echo(f"wrote {target}: trained on {correction.designs} designs, families {', '.join(families)}")
 
 
 def main() -> None:

@@ -11,7 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..ir import Activation, ActivationKind, Conv, Dense, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
+from ..ir import (
+    Activation,
+    ActivationKind,
+    Conv,
+    Dense,
+    Graph,
+    Input,
+    Node,
+    Padding,
+    Pool,
+    PoolKind,
+    Softmax,
+)
 
 KINDS = ("dense", "conv2d", "conv1d", "pool", "activation", "softmax")
 _WEIGHTS = (0.22, 0.22, 0.12, 0.14, 0.18, 0.12)  # how often each kind is drawn

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from ..config import Config
 from ..devices import Family
 from ..errors import Rtl4mlError
 from ..hw import plan
 from ..hw.records import HwPlan
+from .correction import CORRECTED, Correction, feature_row, layer_kind, load_correction
 from .grid import GRID_KEYS, HwPoint, ReadPoint, check_keys, hw_points, read_points
 from .mapping import ZERO, Cost, cost
 from .structure import Structure, structure
@@ -27,7 +30,8 @@ RESOURCES = ("lut", "ff", "dsp", "bram")
 @dataclass(frozen=True)
 class LayerFigures:
     name: str
-    kind: str
+    kind: str  # the layer's op
+    engine: str  # what the learned correction knows its engine as (correction.layer_kind)
     latency: int
     interval: int
     structure: Structure
@@ -54,7 +58,7 @@ def _layers(hp: HwPlan, graph) -> tuple[LayerFigures, ...]:
         s = structure(e)
         if e.node in fifos:
             s += fifos[e.node]
-        out.append(LayerFigures(e.node, graph[e.node].op.label, e.latency, e.interval, s))
+        out.append(LayerFigures(e.node, graph[e.node].op.label, layer_kind(e), e.latency, e.interval, s))
     return tuple(out)
 
 
@@ -127,14 +131,44 @@ def _has_dsp(read: ReadPoint) -> bool:
     return read.device is None or read.device.dsp > 0
 
 
-def layer_costs(planned: Planned, family: Family, has_dsp: bool, cache: dict) -> list[Cost]:
-    key = (id(planned), family, has_dsp)
-    if key not in cache:
-        cache[key] = [cost(f.structure, family, has_dsp) for f in planned.layers]
-    return cache[key]
+class Costing:
+    """Layer costs of planned designs per family: analytic, then corrected by the learned
+    model where it covers the family and the layer; cached per design and family."""
+
+    def __init__(self, correction: Correction | None):
+        self.correction = correction
+        self._cache: dict = {}
+
+    def layers(self, planned: Planned, family: Family, has_dsp: bool) -> tuple[list[Cost], str, str]:
+        """(cost per layer, how they were estimated, a note)."""
+        key = (id(planned), family, has_dsp)
+        if key not in self._cache:
+            self._cache[key] = self._compute(planned, family, has_dsp)
+        return self._cache[key]
+
+    def _compute(self, planned: Planned, family: Family, has_dsp: bool):
+        analytic = [cost(f.structure, family, has_dsp) for f in planned.layers]
+        c = self.correction
+        if c is None:
+            return analytic, "analytic", ""
+        if not c.covers(family):
+            return analytic, "analytic", f"no learned correction for {family.value}: analytic resources"
+        fixed, beyond = list(analytic), []
+        for resource in CORRECTED:
+            xs = [feature_row(f.structure, f.engine, getattr(a, resource)) for f, a in zip(planned.layers, analytic)]
+            inside = [k for k, x in enumerate(xs) if c.within(family, x)]
+            beyond += [planned.layers[k].name for k in range(len(xs)) if k not in inside]
+            if inside:
+                values = c.correct(family, resource, np.array([xs[k] for k in inside]),
+                                   np.array([getattr(analytic[k], resource) for k in inside], dtype=np.float64))
+                for k, v in zip(inside, values):
+                    fixed[k] = replace(fixed[k], **{resource: int(v)})
+        note = "" if not beyond else \
+            f"beyond the trained designs, analytic: {', '.join(sorted(set(beyond)))}"
+        return fixed, "learned" if not beyond else "learned, partly analytic", note
 
 
-def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, cache: dict) -> list[dict]:
+def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, costing: Costing) -> list[dict]:
     base = dict(planned.point.values)
     if read.device is not None:
         base["device"] = read.device.name
@@ -142,23 +176,25 @@ def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, cache: dict) ->
         base["clock_mhz"] = read.clock_mhz
     base["family"] = _family(read).value
     if planned.latency is None:
-        row = {**base, **_figures(None, planned, read), "note": planned.note}
+        row = {**base, **_figures(None, planned, read), "resources": "", "note": planned.note}
         return [{**row, "layer": DESIGN_ROW, "kind": ""} if per_layer else row]
     family, has_dsp = _family(read), _has_dsp(read)
-    costs = layer_costs(planned, family, has_dsp, cache)
+    costs, how, note = costing.layers(planned, family, has_dsp)
     total = sum(costs, ZERO)
-    note = "" if has_dsp or not total.dsp else f"{read.device.name} has no DSP blocks"
-    design_row = {**base, **_figures(total, planned, read), "note": note}
+    if not has_dsp and any(f.structure.dsp for f in planned.layers):
+        note = "; ".join(filter(None, [note, f"{read.device.name} has no DSP blocks: multipliers in logic"]))
+    design_row = {**base, **_figures(total, planned, read), "resources": how, "note": note}
     if not per_layer:
         return [design_row]
     rows = [{**design_row, "layer": DESIGN_ROW, "kind": ""}]
     for f, c in zip(planned.layers, costs):
         layer_planned = Planned(planned.point, f.latency, f.interval)
-        rows.append({**base, **_figures(c, layer_planned, read), "note": "", "layer": f.name, "kind": f.kind})
+        rows.append({**base, **_figures(c, layer_planned, read), "resources": how, "note": "", "layer": f.name,
+                     "kind": f.kind})
     return rows
 
 
-def estimate(model, config=None, *, per_layer: bool = False, calibration=None, **grid):
+def estimate(model, config=None, *, per_layer: bool = False, calibration=None, correction=None, **grid):
     """Estimated resources and cycles of ``model``'s hardware for every configuration of
     the grid, as a :class:`pandas.DataFrame`.
 
@@ -176,6 +212,12 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, *
     ``layer`` "(design)"). A configuration the hardware does not cover (an unsupported
     layer, a reuse factor that does not divide a layer) has empty figures and says why
     in ``note``.
+
+    LUT and FF are the analytic model's, corrected by the learned model (``correction``:
+    a file from ``rtl4ml estimator train``; None: $RTL4ML_CORRECTION or the shipped
+    default; False: none). ``resources`` says which: "learned", or "analytic" where no
+    correction covers the family (or a layer lies beyond the trained designs, named in
+    ``note``).
     """
     import pandas as pd
 
@@ -188,11 +230,12 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, *
     else:
         imported, base = load_model(model), _as_config(config)
     reads = read_points(grid)
-    converter, rows, cache = Converter(imported, calibration), [], {}
+    costing = Costing(None if correction is False else load_correction(correction))
+    converter, rows = Converter(imported, calibration), []
     for point in hw_points(base, grid):
         planned = plan_point(converter, point)
         for read in reads:
-            rows.extend(rows_for(planned, read, per_layer, cache))
+            rows.extend(rows_for(planned, read, per_layer, costing))
     return _table(pd, rows, per_layer)
 
 
@@ -201,7 +244,8 @@ def _table(pd, rows: list[dict], per_layer: bool):
     counts as nullable integers (empty where a row has no figures)."""
     table = pd.DataFrame(rows)
     front = [c for c in (*GRID_KEYS, "family") if c in table.columns] + (["layer", "kind"] if per_layer else [])
-    table = table[front + [c for c in table.columns if c not in front and c != "note"] + ["note"]]
+    back = ["resources", "note"]
+    table = table[front + [c for c in table.columns if c not in front + back] + back]
     for c in (*RESOURCES, "latency_cycles", "interval_cycles"):
         table[c] = table[c].astype("Int64")
     return table

@@ -56,7 +56,7 @@ class Structure:
     mux_bits: int = 0  # 2:1 multiplexer bits
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
-    multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits) -> how many
+    multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, signed) -> how many
     dsp: bool = False  # multipliers map to DSP blocks
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
     roms: Counter = field(default_factory=Counter)  # Memory -> how many: constant tables
@@ -151,14 +151,7 @@ def _(impl: DenseImpl) -> Structure:
     x_bits = impl.input.type.width
     w_bits = a.precision.weight.width
     if impl.strategy is Strategy.RESOURCE:
-        m = impl.multipliers
-        s.multipliers[x_bits, w_bits] += m
-        s.dsp = impl.use_dsp
-        s.reg_bits += impl.input.bits + a.n_out * acc + max(impl.reuse_factor - 1, 1).bit_length() + 2
-        s.adder_bits += m * acc  # each product into its output's running sum
-        if impl.reuse_factor > 1:
-            s.mux_bits += m * x_bits * (impl.reuse_factor - 1)  # operand select
-            s.roms[Memory(m * w_bits, impl.reuse_factor, _uses_rom(impl))] += 1
+        _folded(impl, s, x_bits, w_bits, acc)
         _conversion(s, a.n_out, out_bits)
         s.reg_bits += impl.output.bits
         return s
@@ -174,7 +167,7 @@ def _(impl: DenseImpl) -> Structure:
             # a power-of-two weight is a shift; the others are multipliers, whose product
             # registers and one following addition each a DSP block can hold
             multiplied = int(np.count_nonzero(_csd_digit_counts(a.weight) > 1))
-            s.multipliers[x_bits, w_bits] += multiplied
+            s.multipliers[x_bits, w_bits, True] += multiplied
             s.dsp = True
             s.dsp_adder_bits += min(multiplied, sums) * acc
             sums -= min(multiplied, sums)
@@ -187,6 +180,30 @@ def _(impl: DenseImpl) -> Structure:
     _conversion(s, a.n_out, out_bits)
     _pipeline(s, impl.latency, impl.output)
     return s
+
+
+def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -> None:
+    """A folded Dense: per multiplier, the weights it uses cycle by cycle decide whether
+    it is a multiplier (of the bits those weights need), a constant product or nothing."""
+    from ..backends.verilog.weight_rom import multiplier_weights
+
+    R = impl.reuse_factor
+    s.dsp = True  # '*' operators: the tool maps them to DSP blocks
+    s.reg_bits += impl.input.bits + impl.n_out * acc + max(R - 1, 1).bit_length() + 2
+    varying = 0
+    for mi in range(impl.multipliers):
+        ws = multiplier_weights(impl, mi)
+        if not any(ws):
+            continue
+        s.adder_bits += acc  # the product into its output's running sum
+        if R > 1:
+            s.mux_bits += x_bits * (R - 1)  # the operand for this cycle
+        varying += len(set(ws)) > 1
+        if len(set(ws)) == 1 and abs(ws[0]) & (abs(ws[0]) - 1) == 0:
+            continue  # a power of two: a shift
+        s.multipliers[x_bits, bits_for(min(min(ws), -1), max(ws)), True] += 1
+    if varying:
+        s.roms[Memory(varying * w_bits, R, _uses_rom(impl))] += 1
 
 
 def _csd_digit_counts(weight: np.ndarray) -> np.ndarray:
@@ -251,7 +268,8 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.roms[Memory(t_bits, impl.exp_table.size, False)] += n
     s.adder_bits += groups * (g - 1) * (t_bits + g.bit_length())  # the sum tree
     s.roms[Memory(impl.inv_table.precision.width, impl.inv_table.size, False)] += groups
-    s.multipliers[t_bits, impl.inv_table.precision.width] += n
+    s.multipliers[t_bits, impl.inv_table.precision.width, False] += n
+    s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     _conversion(s, n, y_bits)
     s.reg_bits += impl.latency * impl.input.bits + impl.latency
     return s

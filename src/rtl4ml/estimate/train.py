@@ -1,0 +1,107 @@
+"""Training the learned correction (:mod:`.correction`) on a generated dataset.
+
+Features are recomputed from each record's seed with the current analytic model, so a
+dataset stays usable when the model changes: only the measured figures are taken from
+the records. Needs scikit-learn (``pip install scikit-learn``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ..devices import Family
+from ..errors import PrecisionWarning
+from .correction import CORRECTED, Correction, Trees, feature_row, layer_kind
+from .dataset import FAMILY_OF
+from .designs import random_design
+from .mapping import cost
+from .run import design_structure
+
+TREES, DEPTH, RATE = 300, 3, 0.05
+
+
+def design_rows(seed: int):
+    """(structure, kind, latency, interval) of the dataset design ``seed``."""
+    from ..api import convert
+    from ..hw import plan
+
+    spec = random_design(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PrecisionWarning)
+        design = convert(spec.graph, spec.config)
+    s, latency, interval = design_structure(design)
+    return s, layer_kind(plan(design)["layer"]), latency, interval
+
+
+def read_table(data):
+    """A dataset folder (its Parquet table) or a Parquet file, the finished records only."""
+    import pandas as pd
+
+    path = Path(data)
+    file = path / "dataset.parquet" if path.is_dir() else path
+    if not file.is_file():
+        raise ValueError(f"no dataset at '{data}' (expected a dataset folder or a .parquet file)")
+    table = pd.read_parquet(file)
+    return table[table.status == "ok"].reset_index(drop=True)
+
+
+def examples(table) -> dict[tuple[Family, str], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per (family, resource): features, analytic figures and measured figures."""
+    out: dict[tuple[Family, str], list] = {}
+    for seed in table.seed:
+        s, kind, _, _ = design_rows(int(seed))
+        row = table[table.seed == seed].iloc[0]
+        for target, family in FAMILY_OF.items():
+            if f"{target.value}_lut" not in table.columns or np.isnan(row[f"{target.value}_lut"]):
+                continue
+            c = cost(s, family)
+            for r in CORRECTED:
+                analytic = getattr(c, r)
+                out.setdefault((family, r), []).append(
+                    (feature_row(s, kind, analytic), analytic, float(row[f"{target.value}_{r}"])))
+    return {k: (np.array([v[0] for v in rows]), np.array([v[1] for v in rows], dtype=np.float64),
+                np.array([v[2] for v in rows])) for k, rows in out.items()}
+
+
+def _export(model) -> Trees:
+    trees = [e[0].tree_ for e in model.estimators_]
+    width = max(t.node_count for t in trees)
+
+    def pad(get, fill, dtype):
+        a = np.full((len(trees), width), fill, dtype=dtype)
+        for i, t in enumerate(trees):
+            a[i, : t.node_count] = get(t)
+        return a
+
+    return Trees(float(model.init_.constant_.reshape(-1)[0]), float(model.learning_rate),
+                 pad(lambda t: np.maximum(t.feature, 0), 0, np.int64), pad(lambda t: t.threshold, 0.0, np.float64),
+                 pad(lambda t: t.children_left, -1, np.int64), pad(lambda t: t.children_right, -1, np.int64),
+                 pad(lambda t: t.value[:, 0, 0], 0.0, np.float64))
+
+
+def train(table, seed: int = 0) -> Correction:
+    """Fit the correction's trees on the records of ``table`` (a DataFrame of a dataset)."""
+    try:
+        from sklearn.ensemble import GradientBoostingRegressor
+    except ImportError:
+        raise ValueError("training the estimator needs scikit-learn: pip install scikit-learn") from None
+    if len(table) < 10:
+        raise ValueError(f"the dataset has {len(table)} finished designs; train on at least 10")
+    trees, seen = {}, {}
+    for (family, resource), (x, analytic, measured) in examples(table).items():
+        target = np.log1p(measured) - np.log1p(analytic)
+        model = GradientBoostingRegressor(n_estimators=TREES, max_depth=DEPTH, learning_rate=RATE, subsample=0.8,
+                                          random_state=seed).fit(x, target)
+        trees[family, resource] = _export(model)
+        seen[family] = np.maximum(seen.get(family, x.max(axis=0)), x.max(axis=0))
+    return Correction(trees, seen, len(table))
+
+
+def train_file(data, out) -> Correction:
+    correction = train(read_table(data))
+    correction.save(out)
+    return correction
+
