@@ -343,13 +343,14 @@ app.add_typer(estimator_app, name="estimator")
 def estimator_train(
     data: Annotated[Path, typer.Argument(help="dataset folder (rtl4ml dataset generate) or its .parquet file")],
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="correction file to write")] = None,
+    hold_out: Annotated[int, typer.Option("--hold-out", help="leave out every K-th seed (for testing)", min=0)] = 0,
 ):
     """Train the learned correction on a dataset; use it with rtl4ml estimate --correction
     (or $RTL4ML_CORRECTION)."""
     from .estimate.train import train_file
 
     target = out or (data if data.is_dir() else data.parent) / "correction.json"
-    correction = train_file(data, target)
+    correction = train_file(data, target, hold_out)
     families = sorted({f.value for f, _ in correction.trees})
     typer.echo(f"wrote {target}: trained on {correction.designs} designs, families {', '.join(families)}")
 

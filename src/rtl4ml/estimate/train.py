@@ -36,8 +36,14 @@ def design_rows(seed: int):
     return s, layer_kind(plan(design)["layer"]), latency, interval
 
 
-def read_table(data):
-    """A dataset folder (its Parquet table) or a Parquet file, the finished records only."""
+def held_out(seed: int, every: int) -> bool:
+    """Whether design ``seed`` is in the held-out split (every ``every``-th seed; 0: none)."""
+    return every > 0 and seed % every == 0
+
+
+def read_table(data, hold_out: int = 0, split: str = "train"):
+    """A dataset folder (its Parquet table) or a Parquet file, the finished records only;
+    with ``hold_out`` K, the ``split`` "train" (seeds not divisible by K) or "test"."""
     import pandas as pd
 
     path = Path(data)
@@ -45,7 +51,8 @@ def read_table(data):
     if not file.is_file():
         raise ValueError(f"no dataset at '{data}' (expected a dataset folder or a .parquet file)")
     table = pd.read_parquet(file)
-    return table[table.status == "ok"].reset_index(drop=True)
+    keep = (table.status == "ok") & (table.seed.map(lambda v: held_out(int(v), hold_out)) == (split == "test"))
+    return table[keep].reset_index(drop=True)
 
 
 def examples(table) -> dict[tuple[Family, str], tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -100,8 +107,9 @@ def train(table, seed: int = 0) -> Correction:
     return Correction(trees, seen, len(table))
 
 
-def train_file(data, out) -> Correction:
-    correction = train(read_table(data))
+def train_file(data, out, hold_out: int = 0) -> Correction:
+    """Train on ``data`` (leaving out every ``hold_out``-th seed) and save to ``out``."""
+    correction = train(read_table(data, hold_out))
     correction.save(out)
     return correction
 

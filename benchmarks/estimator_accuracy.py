@@ -1,0 +1,115 @@
+"""How accurate ``rtl4ml.estimate`` is on designs never used in training.
+
+Run: python benchmarks/estimator_accuracy.py [--data DIR_OR_PARQUET] [--hold-out 5] [--networks]
+
+1. The held-out split of the measured dataset (default benchmarks/data/estimator.parquet,
+   made with ``rtl4ml dataset generate``; every 5th seed is held out, and the shipped
+   correction was trained with ``rtl4ml estimator train --hold-out 5`` on the rest):
+   per target (xc7, ecp5) and resource, R², sMAPE and the share of designs within 10 %,
+   for the analytic model alone and with the learned correction; cycles and interval
+   against Verilator on every design.
+2. ``--networks``: whole networks against the sum of their layers, both synthesized with
+   Yosys (the dataset measures layers alone), for two small networks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from rtl4ml.errors import PrecisionWarning
+from rtl4ml.estimate.correction import CORRECTED, feature_row, load_correction
+from rtl4ml.estimate.dataset import FAMILY_OF
+from rtl4ml.estimate.mapping import cost
+from rtl4ml.estimate.train import design_rows, read_table
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / "data" / "estimator.parquet"
+
+
+def scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
+    ss_res = float(np.sum((true - pred) ** 2))
+    ss_tot = float(np.sum((true - true.mean()) ** 2))
+    denom = np.abs(true) + np.abs(pred)
+    smape = np.where(denom > 0, 2 * np.abs(pred - true) / np.where(denom > 0, denom, 1), 0.0)
+    within = np.where(true != 0, np.abs(pred - true) <= 0.1 * np.abs(true), pred == true)
+    return {"r2": 1 - ss_res / ss_tot if ss_tot else float("nan"), "smape": 100 * float(smape.mean()),
+            "within10": 100 * float(within.mean()), "exact": 100 * float(np.mean(pred == true))}
+
+
+def held_out_report(data, hold_out: int) -> None:
+    table = read_table(data, hold_out, "test")
+    correction = load_correction()
+    print(f"1. held-out designs: {len(table)} (every {hold_out}th seed of {data}); correction trained on "
+          f"{correction.designs if correction else 0} designs")
+    cycles_ok, rows = 0, {}
+    for _, rec in table.iterrows():
+        s, kind, latency, interval = design_rows(int(rec.seed))
+        cycles_ok += (latency, interval) == (rec.latency, rec.interval)
+        for target, family in FAMILY_OF.items():
+            col = f"{target.value}_lut"
+            if col not in table.columns or np.isnan(rec[col]):
+                continue
+            c = cost(s, family)
+            for r in ("lut", "ff", "dsp", "bram"):
+                analytic = float(getattr(c, r))
+                learned = analytic
+                if correction is not None and r in CORRECTED and correction.covers(family):
+                    learned = float(correction.correct(family, r, feature_row(s, kind, int(analytic))[None, :],
+                                                       np.array([analytic]))[0])
+                rows.setdefault((target.value, r), []).append((analytic, learned, float(rec[f"{target.value}_{r}"])))
+    print(f"   cycles: latency and interval equal Verilator's on {cycles_ok} of {len(table)} designs")
+    print("| target | resource | designs | analytic R² | analytic sMAPE | analytic within 10 % | learned R² | "
+          "learned sMAPE | learned within 10 % | exact |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (target, r), values in sorted(rows.items()):
+        a, l, t = (np.array(v) for v in zip(*values))
+        sa, sl = scores(a, t), scores(l, t)
+        print(f"| {target} | {r} | {len(t)} | {sa['r2']:.3f} | {sa['smape']:.1f} % | {sa['within10']:.0f} % | "
+              f"{sl['r2']:.3f} | {sl['smape']:.1f} % | {sl['within10']:.0f} % | {sl['exact']:.0f} % |")
+
+
+def networks_report() -> None:
+    import rtl4ml
+    from rtl4ml.api import Design
+    from rtl4ml.frontends.model import ImportedModel
+    from rtl4ml.ir import Graph, Input, Node, NodePrecision
+
+    def layers(design):
+        g = design.graph
+        for node in g.nodes[1:]:
+            if len(node.inputs) != 1:
+                continue
+            src = g[node.inputs[0]]
+            x = Node(src.name, Input(g.shapes[src.name]), (), NodePrecision(src.precision.result))
+            sub = Graph([x, node], [node.name], f"{g.name}_{len(node.inputs)}")
+            yield node.name, Design(sub, design.config, ImportedModel.channels_last(sub))
+
+    print("2. whole networks against the sum of their layers (Yosys 0.23 synth_xilinx)")
+    mlp = rtl4ml.convert(ROOT / "examples/models/digits_mlp.onnx", {"model": {"precision": "fixed<8,3>",
+                                                                             "reuse_factor": 4}})
+    for name, design in (("digits MLP, fixed<8,3>, reuse 4", mlp),):
+        whole = design.synthesize("xc7")
+        parts = [d.synthesize("xc7") for _, d in layers(design)]
+        for r in ("lut", "ff", "dsp", "bram"):
+            total = sum(getattr(p.synth, r) for p in parts)
+            print(f"   {name}: {r} whole {getattr(whole.synth, r)}, sum of layers {total}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=DATA)
+    ap.add_argument("--hold-out", type=int, default=5)
+    ap.add_argument("--networks", action="store_true")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", PrecisionWarning)
+    held_out_report(args.data, args.hold_out)
+    if args.networks:
+        networks_report()
+
+
+if __name__ == "__main__":
+    main()

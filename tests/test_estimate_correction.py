@@ -1,0 +1,92 @@
+"""The learned correction: trees exported from scikit-learn predict what scikit-learn
+predicts, files round-trip or are refused clearly, and estimate() applies a correction
+only where it covers the family and the layer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hw_models import K, chain, dense
+
+from rtl4ml.devices import Family
+from rtl4ml.estimate import estimate
+from rtl4ml.estimate.correction import FEATURES, Correction, Trees, load_correction
+from rtl4ml.estimate.train import _export
+from rtl4ml.ir import Activation
+
+
+def small_mlp():
+    rng = np.random.default_rng(0)
+    return chain(dense(rng, 8, 6, Activation(K.RELU)), dense(rng, 6, 4), shape=(8,))
+
+
+def constant(delta: float) -> Trees:
+    """A one-leaf ensemble adding ``delta`` to log(1 + analytic)."""
+    one = np.zeros((1, 1))
+    return Trees(delta, 0.1, one.astype(np.int64), one, -np.ones((1, 1), dtype=np.int64),
+                 -np.ones((1, 1), dtype=np.int64), one)
+
+
+def doubling(families=(Family.XILINX,), seen: float = 100.0) -> Correction:
+    trees = {(f, r): constant(np.log(2.0)) for f in families for r in ("lut", "ff")}
+    return Correction(trees, {f: np.full(len(FEATURES), seen) for f in families}, 10)
+
+
+def test_exported_trees_predict_what_sklearn_predicts() -> None:
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5))
+    y = np.sin(x[:, 0]) + x[:, 1] * x[:, 2] + rng.normal(0, 0.1, 200)
+    model = GradientBoostingRegressor(n_estimators=40, max_depth=3, learning_rate=0.1, random_state=0).fit(x, y)
+    test = rng.normal(size=(50, 5))
+    assert np.allclose(_export(model).predict(test), model.predict(test))
+
+
+def test_a_correction_file_round_trips_and_bad_files_are_refused(tmp_path) -> None:
+    c = doubling((Family.XILINX, Family.ECP5))
+    c.save(tmp_path / "c.json")
+    back = load_correction(tmp_path / "c.json")
+    assert back.covers(Family.ECP5) and not back.covers(Family.ICE40) and back.designs == 10
+    x = np.zeros((3, len(FEATURES)))
+    assert list(back.correct(Family.XILINX, "lut", x, np.array([0.0, 10.0, 100.0]))) == [1, 21, 201]
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ValueError, match="bad.json' cannot be used"):
+        load_correction(tmp_path / "bad.json")
+    (tmp_path / "old.json").write_text('{"format": 1, "features": ["x"], "trees": [], "seen_max": {}, "designs": 1}')
+    with pytest.raises(ValueError, match="another feature set"):
+        load_correction(tmp_path / "old.json")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_correction(tmp_path / "none.json")
+
+
+def test_estimate_applies_a_correction_where_it_covers(tmp_path) -> None:
+    doubling().save(tmp_path / "c.json")
+    plain = estimate(small_mlp(), correction=False, device=["xc7z020", "ice40up5k"])
+    fixed = estimate(small_mlp(), correction=tmp_path / "c.json", device=["xc7z020", "ice40up5k"])
+    assert list(plain.resources) == ["analytic", "analytic"]
+    xc7, ice = fixed.iloc[0], fixed.iloc[1]
+    assert xc7.resources == "learned" and xc7.note == ""
+    assert plain.lut.iloc[0] * 2 <= xc7.lut <= plain.lut.iloc[0] * 2 + 4  # per layer: 2 * analytic + 1
+    assert (xc7.dsp, xc7.bram, xc7.latency_cycles) == (plain.dsp.iloc[0], plain.bram.iloc[0],
+                                                       plain.latency_cycles.iloc[0])
+    assert ice.resources == "analytic" and "no learned correction for ice40" in ice.note
+    assert ice.lut == plain.lut.iloc[1]
+
+
+def test_a_layer_beyond_the_trained_designs_keeps_the_analytic_figure(tmp_path) -> None:
+    doubling(seen=1.0).save(tmp_path / "c.json")  # trained on tiny designs only
+    row = estimate(small_mlp(), correction=tmp_path / "c.json", per_layer=True).iloc[0]
+    assert row.resources == "learned, partly analytic"
+    assert "beyond the trained designs" in row.note and "n0" in row.note
+    plain = estimate(small_mlp(), correction=False).iloc[0]
+    assert row.lut == plain.lut
+
+
+def test_the_shipped_correction_loads_and_covers_the_measured_families() -> None:
+    c = load_correction()
+    if c is None:
+        pytest.skip("no correction shipped")
+    assert c.covers(Family.XILINX) and c.covers(Family.ECP5)
+    row = estimate(small_mlp()).iloc[0]
+    assert row.resources.startswith("learned") and row.lut > 0
