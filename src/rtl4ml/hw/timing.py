@@ -145,7 +145,9 @@ class _Window:
     it out."""
 
     def __init__(self, impl: WindowImpl):
-        self.emits = impl.emits
+        rows = [impl.emits_row(r) for r in range(impl.frame.rows)]
+        cols = [impl.emits_col(c) for c in range(impl.frame.cols)]
+        self.emits = lambda r, c: rows[r] and cols[c]
         self.pos = _Raster(impl.frame.rows, impl.frame.cols)
         self.mv = False
 
@@ -213,6 +215,25 @@ class _Fifo:
         pop = self.count > 0 and mr
         self.count += int(push) - int(pop)
         self.peak = max(self.peak, self.count)
+
+
+def _timing_key(impl) -> tuple:
+    """What an engine's cycle model depends on (two engines with equal keys behave alike)."""
+    if isinstance(impl, ChainImpl):
+        return ("chain", *(_timing_key(p) for p in impl.parts))
+    if isinstance(impl, DenseImpl) and impl.strategy is Strategy.RESOURCE:
+        return ("fold", impl.reuse_factor)
+    if isinstance(impl, JoinImpl):
+        return ("pipe", impl.latency, len(impl.inputs))
+    if isinstance(impl, PadImpl):
+        return ("pad", impl.frame, impl.pads)
+    if isinstance(impl, WindowImpl):
+        return ("window", impl.frame, impl.kernel, impl.strides)
+    if isinstance(impl, CollectImpl):
+        return ("collect", impl.input.beats)
+    if isinstance(impl, WireImpl):
+        return ("wire",)
+    return ("pipe", impl.latency, 1)
 
 
 def _leaf_model(impl):
@@ -332,12 +353,28 @@ class _Net:
                 self.taken[p] = [t or (self.offered(valid, p, i) and rs[i]) for i, t in enumerate(flags)]
 
 
+_RUNS: dict[tuple, Trace] = {}  # designs already modelled, by what their cycles depend on
+_MAX_RUNS = 4096
+
+
 def run(engines, sources: dict[str, tuple[str, ...]], input_node: str, output_node: str,
         in_beats: int, out_beats: int, fifos: dict[tuple[str, int], int | None] | None = None,
         samples: int = SAMPLES) -> Trace:
     """Model ``samples`` samples fed back to back into the design (the output always
-    ready). ``fifos``: depth per (engine, input port), None for unbounded."""
+    ready). ``fifos``: depth per (engine, input port), None for unbounded. Remembered:
+    designs that differ only in what the handshakes do not see (types, weights) are
+    modelled once."""
     fifos = fifos or {}
+    key = (tuple((e.node, _timing_key(e), sources[e.node]) for e in engines), input_node, output_node,
+           in_beats, out_beats, tuple(sorted(fifos.items(), key=repr)), samples)
+    if key not in _RUNS:
+        if len(_RUNS) >= _MAX_RUNS:
+            _RUNS.clear()
+        _RUNS[key] = _run(engines, sources, input_node, output_node, in_beats, out_beats, fifos, samples)
+    return _RUNS[key]
+
+
+def _run(engines, sources, input_node, output_node, in_beats, out_beats, fifos, samples) -> Trace:
     units, produced = _units(engines, sources, input_node, fifos)
     out_unit = produced[output_node]
     if out_unit == INPUT:  # nothing but wires: the output is the input
