@@ -173,7 +173,7 @@ def test_a_fifo_marked_for_block_ram_costs_blocks_and_a_small_one_lut_ram() -> N
 
 
 def test_dsp_multipliers_fall_back_to_logic_on_a_device_without_dsp_blocks() -> None:
-    s = Structure(multipliers=Counter({(16, 8, True): 10}), dsp=True)
+    s = Structure(multipliers=Counter({(16, 8, 24, True): 10}), dsp=True)
     assert cost(s, Family.XILINX).dsp == 10 and cost(s, Family.XILINX).lut == 0
     assert cost(s, Family.ICE40, has_dsp=False).dsp == 0 and cost(s, Family.ICE40, has_dsp=False).lut >= 1280
     table = estimate(small_mlp(), {"model": {"reuse_factor": 4}}, device=["ice40up5k", "ice40hx8k"])

@@ -17,7 +17,7 @@ def structure_features(s: Structure) -> dict[str, float]:
         "compare_bits": s.compare_bits,
         "reg_bits": s.reg_bits,
         "mult_count": sum(s.multipliers.values()),
-        "mult_bits": sum(n * a * b for (a, b, _), n in s.multipliers.items()),
+        "mult_bits": sum(n * a * b for (a, b, _, _), n in s.multipliers.items()),
         "rom_bits": sum(n * m.width * m.depth for m, n in s.roms.items()),
         "rom_words": sum(n * m.depth for m, n in s.roms.items()),
         "ram_bits": sum(n * m.width * m.depth for m, n in s.rams.items() if not m.block),

@@ -43,9 +43,9 @@ class FamilyCells:
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
-    dsp_signed_only: bool  # the multipliers are signed: an unsigned operand needs one more bit
     rom_block_words: int  # constant tables of at least this many words go to block RAM (0: never)
-    dsp_min_product_bits: int  # narrower products stay in logic
+    dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
+    dsp_signed_only: bool  # the DSP multiplies signed operands only
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
     lutram_words: int  # words of one LUT RAM cell (0: none, registers instead)
     lutram_bits_per_cell: int
@@ -53,11 +53,11 @@ class FamilyCells:
 
 
 CELLS = {
-    Family.XILINX: FamilyCells(6, 2, 25, 18, 0.5, True, 0, 10, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+    Family.XILINX: FamilyCells(6, 2, 25, 18, 0.5, 0, 9, True, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
                                64, 1, 2),
-    Family.ECP5: FamilyCells(4, 1, 18, 18, 0.0, False, 128, 0, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+    Family.ECP5: FamilyCells(4, 1, 18, 18, 0.0, 128, 0, False, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
                              16, 4, 4),
-    Family.ICE40: FamilyCells(4, 1, 16, 16, 0.0, False, 0, 0, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
+    Family.ICE40: FamilyCells(4, 1, 16, 16, 0.0, 0, 0, False, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
 }
 
 
@@ -67,7 +67,7 @@ def blocks(mem: Memory, shapes: tuple[tuple[int, int], ...]) -> int:
 
 
 def _dsps(a: int, b: int, signed: bool, cells: FamilyCells) -> int:
-    if not signed and cells.dsp_signed_only:  # an unsigned operand takes a bit more
+    if not signed and cells.dsp_signed_only:  # an unsigned operand needs one more bit
         a, b = a + 1, b + 1
     big, small = max(a, b), min(a, b)
     return ceil(big / cells.dsp_a) * ceil(small / cells.dsp_b)
@@ -86,8 +86,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     in_dsp = s.dsp and has_dsp
-    for (a, b, signed), n in s.multipliers.items():
-        if in_dsp and a + b >= cells.dsp_min_product_bits:
+    for (a, b, y, signed), n in s.multipliers.items():
+        if in_dsp and y >= cells.dsp_min_product_bits:
             dsp += n * _dsps(a, b, signed, cells)
         else:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))

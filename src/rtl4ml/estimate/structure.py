@@ -56,7 +56,7 @@ class Structure:
     mux_bits: int = 0  # 2:1 multiplexer bits
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
-    multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, signed) -> how many
+    multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
     dsp: bool = False  # multipliers map to DSP blocks
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
     roms: Counter = field(default_factory=Counter)  # Memory -> how many: constant tables
@@ -164,10 +164,14 @@ def _(impl: DenseImpl) -> Structure:
         products = int(nonzero.sum())
         sums = int(np.maximum(nonzero - 1, 0).sum())  # two-operand adders of the column sums
         if impl.use_dsp:
-            # a power-of-two weight is a shift; the others are multipliers, whose product
-            # registers and one following addition each a DSP block can hold
-            multiplied = int(np.count_nonzero(_csd_digit_counts(a.weight) > 1))
-            s.multipliers[x_bits, w_bits, True] += multiplied
+            # a power-of-two weight is a shift; the others are multipliers (synthesis
+            # shares equal products of one input), whose product registers and one
+            # following addition each a DSP block can hold
+            multiplied = 0
+            for i in range(a.n_in):
+                for w in set(int(v) for v in a.weight[i] if v and abs(int(v)) & (abs(int(v)) - 1)):
+                    s.multipliers[_product(a.x_lo, a.x_hi, (w,))] += 1
+                    multiplied += 1
             s.dsp = True
             s.dsp_adder_bits += min(multiplied, sums) * acc
             sums -= min(multiplied, sums)
@@ -201,9 +205,17 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
         varying += len(set(ws)) > 1
         if len(set(ws)) == 1 and abs(ws[0]) & (abs(ws[0]) - 1) == 0:
             continue  # a power of two: a shift
-        s.multipliers[x_bits, bits_for(min(min(ws), -1), max(ws)), True] += 1
+        s.multipliers[_product(impl.arith.x_lo, impl.arith.x_hi, ws)] += 1
     if varying:
         s.roms[Memory(varying * w_bits, R, _uses_rom(impl))] += 1
+
+
+def _product(x_lo: int, x_hi: int, weights) -> tuple[int, int, int, bool]:
+    """A multiplier of inputs in [x_lo, x_hi] by these weights: (input bits, weight bits,
+    product bits), as synthesis sees it after narrowing the operands to their ranges."""
+    ends = [x * w for x in (x_lo, x_hi) for w in (min(weights), max(weights))]
+    return (bits_for(min(x_lo, -1), x_hi), bits_for(min(min(weights), -1), max(weights)),
+            bits_for(min(min(ends), -1), max(ends)), True)
 
 
 def _csd_digit_counts(weight: np.ndarray) -> np.ndarray:
@@ -229,7 +241,7 @@ def _(impl: PointwiseImpl) -> Structure:
     s, n, w = Structure(), impl.output.elements, impl.output.type.width
     kind = None if impl.activation is None else impl.activation.kind
     if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
-        s.roms[Memory(w, impl.table.size, False)] += n
+        s.roms[Memory(w, _reachable(impl), False)] += n
         s.compare_bits += 2 * n * impl.input.type.width  # the index clamp
     else:
         _conversion(s, n, w)
@@ -238,6 +250,16 @@ def _(impl: PointwiseImpl) -> Structure:
     _pipeline(s, impl.latency, impl.output)
     s.reg_bits += impl.output.bits * max(impl.latency - 1, 0)
     return s
+
+
+def _reachable(impl: PointwiseImpl) -> int:
+    """Table entries the input's range can read (the index is clamped to the table)."""
+    t, x = impl.table, impl.input
+    shift = x.type.frac_bits + int(np.log2(t.step))
+    first = round(t.start / t.step)
+    idx = [min(max((v >> shift if shift >= 0 else v << -shift) - first, 0), t.size - 1)
+           for v in (x.raw_lo, x.raw_hi)]
+    return idx[1] - idx[0] + 1
 
 
 @structure.register
@@ -268,7 +290,8 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.roms[Memory(t_bits, impl.exp_table.size, False)] += n
     s.adder_bits += groups * (g - 1) * (t_bits + g.bit_length())  # the sum tree
     s.roms[Memory(impl.inv_table.precision.width, impl.inv_table.size, False)] += groups
-    s.multipliers[t_bits, impl.inv_table.precision.width, False] += n
+    t_inv = impl.inv_table.precision.width
+    s.multipliers[t_bits, t_inv, t_bits + t_inv, False] += n  # unsigned
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     _conversion(s, n, y_bits)
     s.reg_bits += impl.latency * impl.input.bits + impl.latency
