@@ -7,7 +7,7 @@ from .structure import Structure
 
 #: structure features, in the order the learned correction reads them
 STRUCTURE_FEATURES = ("adder_bits", "mux_bits", "compare_bits", "reg_bits", "mult_count", "mult_bits",
-                      "rom_bits", "rom_words", "ram_bits", "block_ram_bits", "dsp_adder_bits", "dsp")
+                      "rom_bits", "rom_words", "ram_bits", "block_ram_bits", "dsp_adder_bits", "const_product_bits", "dsp")
 
 
 def structure_features(s: Structure) -> dict[str, float]:
@@ -24,5 +24,6 @@ def structure_features(s: Structure) -> dict[str, float]:
         "block_ram_bits": sum(n * m.width * m.depth for m, n in s.rams.items() if m.block)
         + sum(n * m.width * m.depth for m, n in s.roms.items() if m.block),
         "dsp_adder_bits": s.dsp_adder_bits,
+        "const_product_bits": sum(n * d * w for (_, d, w), n in s.const_products.items()),
         "dsp": float(s.dsp),
     }

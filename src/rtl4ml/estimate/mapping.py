@@ -85,6 +85,9 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
     lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
+    for (x_bits, digits, width), n in s.const_products.items():
+        # a narrow input: each product bit is one LUT of the input bits; else shifts and adds
+        lut += n * (width if x_bits <= cells.lut_inputs else digits * width)
     in_dsp = s.dsp and has_dsp
     for (a, b, y, signed), n in s.multipliers.items():
         if in_dsp and y >= cells.dsp_min_product_bits:

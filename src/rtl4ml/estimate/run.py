@@ -118,9 +118,15 @@ def _figures(c: Cost | None, planned: Planned, read: ReadPoint) -> dict:
         row["throughput_per_s"] = read.clock_mhz * 1e6 / planned.interval if ok else None
     if read.device is not None:
         for k, cap in read.device.capacity().items():
-            row[f"{k}_pct"] = None if c is None or not cap and not row[k] else \
-                (100.0 * row[k] / cap if cap else float("inf"))
+            row[f"{k}_pct"] = None if c is None else _share(row[k], cap)
     return row
+
+
+def _share(used: int, capacity: int) -> float:
+    """Percent of a resource used (a device without the resource: 0 if unused, else inf)."""
+    if capacity:
+        return 100.0 * used / capacity
+    return float("inf") if used else 0.0
 
 
 def _family(read: ReadPoint) -> Family:

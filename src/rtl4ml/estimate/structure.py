@@ -18,8 +18,8 @@ from functools import singledispatch
 import numpy as np
 
 from ..config import Strategy
-from ..hw.adder_graph import AdderGraph
-from ..hw.cycles import cycle_of
+from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
+from ..hw.cycles import ROUND_LEVELS, cycle_of
 from ..hw.records import (
     ArgMaxImpl,
     ChainImpl,
@@ -36,6 +36,7 @@ from ..hw.records import (
     WindowImpl,
     WireImpl,
 )
+from ..emulate.tables import TableFunction, table_entries
 from ..ir import ActivationKind, PoolKind
 
 
@@ -58,6 +59,7 @@ class Structure:
     reg_bits: int = 0  # flip-flops
     multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
     dsp: bool = False  # multipliers map to DSP blocks
+    const_products: Counter = field(default_factory=Counter)  # (x bits, digits, width) -> how many
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
     roms: Counter = field(default_factory=Counter)  # Memory -> how many: constant tables
     rams: Counter = field(default_factory=Counter)  # Memory -> how many: line buffers, FIFOs
@@ -245,21 +247,51 @@ def _(impl: PointwiseImpl) -> Structure:
         s.compare_bits += 2 * n * impl.input.type.width  # the index clamp
     else:
         _conversion(s, n, w)
-        if kind is ActivationKind.LEAKY_RELU or kind is ActivationKind.HARD_SIGMOID:
-            s.adder_bits += n * (impl.input.type.width + (impl.param.width if impl.param else 0))
-    _pipeline(s, impl.latency, impl.output)
-    s.reg_bits += impl.output.bits * max(impl.latency - 1, 0)
+        if kind in (ActivationKind.LEAKY_RELU, ActivationKind.HARD_SIGMOID) and impl.param is not None:
+            # x * alpha as shifts and adds of alpha's canonical signed digits (+ beta)
+            alpha = int(impl.param.quantize(impl.activation.alpha))
+            width = impl.input.type.width + impl.param.width
+            s.const_products[impl.input.type.width, len(csd_digits(alpha)), width] += n
+            s.mux_bits += n * width
+    s.reg_bits += n * _pointwise_bits(impl, kind) * impl.latency + impl.latency
     return s
 
 
-def _reachable(impl: PointwiseImpl) -> int:
+def _pointwise_bits(impl: PointwiseImpl, kind) -> int:
+    """Bits of one output value that are not constant: a table's entries the input can
+    read, or the range a ReLU, clip or plain conversion gives (its new LSBs are zero)."""
+    x, y = impl.input, impl.output.type
+    if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
+        lo, hi = _index_range(impl)
+        fn = TableFunction.TANH if kind is ActivationKind.TANH else TableFunction.SIGMOID
+        used = y.requantize(table_entries(fn, impl.table), impl.table.precision)[lo: hi + 1].astype(np.int64)
+        varying = np.bitwise_or.reduce((used ^ used[0]) & ((1 << y.width) - 1))
+        return max(int(varying).bit_count(), 1)
+    if kind not in (None, ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.CLIP):
+        return y.width
+    shift = y.frac_bits - x.type.frac_bits
+    lo, hi = x.raw_lo, x.raw_hi
+    if kind is ActivationKind.RELU:
+        lo, hi = max(lo, 0), max(hi, 0)
+    lo, hi = (lo << shift, hi << shift) if shift >= 0 else (lo >> -shift, hi >> -shift)
+    if kind is ActivationKind.CLIP or not (y.raw_min <= lo and hi <= y.raw_max):
+        return y.width  # clipped or converted with overflow: the whole type
+    return max(bits_for(lo, hi) - max(shift, 0), 1)
+
+
+def _index_range(impl: PointwiseImpl) -> tuple[int, int]:
     """Table entries the input's range can read (the index is clamped to the table)."""
     t, x = impl.table, impl.input
     shift = x.type.frac_bits + int(np.log2(t.step))
     first = round(t.start / t.step)
-    idx = [min(max((v >> shift if shift >= 0 else v << -shift) - first, 0), t.size - 1)
-           for v in (x.raw_lo, x.raw_hi)]
-    return idx[1] - idx[0] + 1
+    lo, hi = [min(max((v >> shift if shift >= 0 else v << -shift) - first, 0), t.size - 1)
+              for v in (x.raw_lo, x.raw_hi)]
+    return lo, hi
+
+
+def _reachable(impl: PointwiseImpl) -> int:
+    lo, hi = _index_range(impl)
+    return hi - lo + 1
 
 
 @structure.register
@@ -321,32 +353,63 @@ def _(impl: PadImpl) -> Structure:
 
 @structure.register
 def _(impl: WindowImpl) -> Structure:
+    """Taps (all but the incoming pixel), per line buffer a memory of ``delay - 1`` words
+    read into a register, the output register holding the whole window, the counters."""
     s = Structure()
     (kh, kw), pixel = impl.kernel, impl.input.bits
-    depth = impl.frame.cols - kw - 1
-    for block in impl.block_ram:
-        if depth > 0:
-            s.rams[Memory(pixel, depth, block)] += 1
-        s.reg_bits += pixel  # the register after each line buffer
-    s.reg_bits += kh * kw * pixel  # the window taps
-    s.reg_bits += 2 * max(impl.frame.rows, impl.frame.cols).bit_length() + 1
-    s.compare_bits += 4 * max(impl.frame.rows, impl.frame.cols).bit_length()
+    delay = impl.delays
+    s.reg_bits += (kh * kw - 1) * pixel + kh * kw * pixel + 1
+    s.reg_bits += _counter_bits(impl.frame.cols) + (_counter_bits(impl.frame.rows) if impl.frame.rows > 1 else 0)
+    if delay > 0:
+        for block in impl.block_ram:
+            s.reg_bits += pixel
+            if delay > 1:
+                s.rams[Memory(pixel, delay - 1, block)] += 1
+        if delay > 2 and kh > 1:
+            s.reg_bits += _counter_bits(delay - 1)
+    s.compare_bits += 2 * (_counter_bits(impl.frame.cols) + _counter_bits(impl.frame.rows))
+    s.mux_bits += kh * kw * pixel  # the output register's load enable
     return s
+
+
+def _counter_bits(n: int) -> int:
+    return max((n - 1).bit_length(), 1)
+
+
+def _tree_registers(n: int, width: int, levels: int, use_depth_after: int) -> tuple[int, int]:
+    """(register bits, depth) of a least-depth tree of two-input operations over ``n``
+    values at depth 0 with ``levels`` per register stage: each operand is carried from
+    the cycle that makes it to the cycle that uses it; the total is then used
+    ``use_depth_after`` levels later."""
+    regs = 0
+
+    def combine(a, b, depth):
+        nonlocal regs
+        regs += sum(cycle_of(depth, levels) - cycle_of(d, levels) for d in (a, b)) * width
+        return depth
+
+    depth, made = combine_tree([(0, 0)] * n, combine) if n > 1 else (0, 0)
+    regs += (cycle_of(depth + use_depth_after, levels) - cycle_of(depth, levels)) * width
+    return regs, depth
 
 
 @structure.register
 def _(impl: PoolImpl) -> Structure:
     s, c, w = Structure(), impl.channels, impl.input.type.width
+    wide = w if impl.kind is PoolKind.MAX else w + (impl.size - 1).bit_length()
     if impl.kind is PoolKind.MAX:
         s.compare_bits += c * (impl.size - 1) * w
         s.mux_bits += c * (impl.size - 1) * w
     else:
-        s.adder_bits += c * (impl.size - 1) * (w + impl.size.bit_length())
+        s.adder_bits += c * (impl.size - 1) * wide
         _conversion(s, c, impl.output.type.width)
         if impl.division is not None:
-            s.adder_bits += 3 * c * (w + impl.size.bit_length())  # multiply-shift by a constant
+            s.adder_bits += 3 * c * wide  # multiply-shift by a constant
+    regs, depth = _tree_registers(impl.size, wide, impl.adder_levels, ROUND_LEVELS)
+    s.reg_bits += c * regs
+    y_cycle = cycle_of(depth + ROUND_LEVELS, impl.adder_levels)
+    s.reg_bits += max(impl.latency - 1 - y_cycle, 0) * impl.output.bits  # carried to the last cycle
     _pipeline(s, impl.latency, impl.output)
-    s.reg_bits += impl.output.bits * max(impl.latency - 1, 0)
     return s
 
 
