@@ -46,6 +46,7 @@ class FamilyCells:
     rom_block_words: int  # constant tables of at least this many words go to block RAM (0: never)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
     dsp_signed_only: bool  # the DSP multiplies signed operands only
+    dsp_holds_product_register: bool  # synthesis moves a product's register into the DSP block
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
     lutram_words: int  # words of one LUT RAM cell (0: none, registers instead)
     lutram_bits_per_cell: int
@@ -53,11 +54,11 @@ class FamilyCells:
 
 
 CELLS = {
-    Family.XILINX: FamilyCells(6, 2, 25, 18, 0.5, 0, 9, True, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+    Family.XILINX: FamilyCells(6, 2, 25, 18, 0.5, 0, 9, True, True, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
                                64, 1, 2),
-    Family.ECP5: FamilyCells(4, 1, 18, 18, 0.0, 128, 0, False, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+    Family.ECP5: FamilyCells(4, 1, 18, 18, 0.0, 128, 0, False, False, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
                              16, 4, 4),
-    Family.ICE40: FamilyCells(4, 1, 16, 16, 0.0, 0, 0, False, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
+    Family.ICE40: FamilyCells(4, 1, 16, 16, 0.0, 0, 0, False, False, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
 }
 
 
@@ -89,6 +90,9 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         # a narrow input: each product bit is one LUT of the input bits; else shifts and adds
         lut += n * (width if x_bits <= cells.lut_inputs else digits * width)
     in_dsp = s.dsp and has_dsp
+    for key, n in s.product_regs.items():
+        if not (in_dsp and key[2] >= cells.dsp_min_product_bits and cells.dsp_holds_product_register):
+            ff += n * key[2]
     for (a, b, y, signed), n in s.multipliers.items():
         if in_dsp and y >= cells.dsp_min_product_bits:
             dsp += n * _dsps(a, b, signed, cells)

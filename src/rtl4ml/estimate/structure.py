@@ -58,6 +58,7 @@ class Structure:
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
     multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
+    product_regs: Counter = field(default_factory=Counter)  # multipliers (keys as above) whose product is registered
     dsp: bool = False  # multipliers map to DSP blocks
     const_products: Counter = field(default_factory=Counter)  # (x bits, digits, width) -> how many
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
@@ -169,19 +170,29 @@ def _(impl: DenseImpl) -> Structure:
             # a power-of-two weight is a shift; the others are multipliers (synthesis
             # shares equal products of one input), whose product registers and one
             # following addition each a DSP block can hold
+            # each product ends its own register stage (a DSP block's own register)
             multiplied = 0
             for i in range(a.n_in):
-                for w in set(int(v) for v in a.weight[i] if v and abs(int(v)) & (abs(int(v)) - 1)):
-                    s.multipliers[_product(a.x_lo, a.x_hi, (w,))] += 1
-                    multiplied += 1
+                for w in set(int(v) for v in a.weight[i] if v):
+                    key = _product(a.x_lo, a.x_hi, (w,))
+                    if abs(w) & (abs(w) - 1):
+                        s.multipliers[key] += 1
+                        s.product_regs[key] += 1
+                        multiplied += 1
+                    else:
+                        s.reg_bits += key[2]  # a shift, registered
             s.dsp = True
             s.dsp_adder_bits += min(multiplied, sums) * acc
             sums -= min(multiplied, sums)
+            L = impl.adder_levels
+            for k in nonzero:  # the column sums (the products' own registers are counted above)
+                regs = _tree_registers(int(k), acc, L, ROUND_LEVELS, start=L)[0]
+                s.reg_bits += max(regs - int(k) * (cycle_of(L + 1, L) - cycle_of(L, L)) * acc, 0)
         else:
             digits = int(_csd_digit_counts(a.weight).sum())
             s.adder_bits += max(digits - products, 0) * (x_bits + w_bits)
+            s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
         s.adder_bits += sums * acc
-        s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
     s.adder_bits += sum(1 for b in a.bias if b) * acc
     _conversion(s, a.n_out, out_bits)
     _pipeline(s, impl.latency, impl.output)
@@ -376,11 +387,13 @@ def _counter_bits(n: int) -> int:
     return max((n - 1).bit_length(), 1)
 
 
-def _tree_registers(n: int, width: int, levels: int, use_depth_after: int) -> tuple[int, int]:
+def _tree_registers(n: int, width: int, levels: int, use_depth_after: int, start: int = 0) -> tuple[int, int]:
     """(register bits, depth) of a least-depth tree of two-input operations over ``n``
-    values at depth 0 with ``levels`` per register stage: each operand is carried from
-    the cycle that makes it to the cycle that uses it; the total is then used
+    values at depth ``start`` with ``levels`` per register stage: each operand is carried
+    from the cycle that makes it to the cycle that uses it; the total is then used
     ``use_depth_after`` levels later."""
+    if n < 1:
+        return 0, start
     regs = 0
 
     def combine(a, b, depth):
@@ -388,7 +401,7 @@ def _tree_registers(n: int, width: int, levels: int, use_depth_after: int) -> tu
         regs += sum(cycle_of(depth, levels) - cycle_of(d, levels) for d in (a, b)) * width
         return depth
 
-    depth, made = combine_tree([(0, 0)] * n, combine) if n > 1 else (0, 0)
+    depth, made = combine_tree([(start, start)] * n, combine) if n > 1 else (start, start)
     regs += (cycle_of(depth + use_depth_after, levels) - cycle_of(depth, levels)) * width
     return regs, depth
 
