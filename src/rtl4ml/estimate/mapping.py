@@ -40,6 +40,7 @@ ZERO = Cost(0, 0, 0, 0)
 class FamilyCells:
     lut_inputs: int
     mux_per_lut: float  # 2:1 multiplexer bits per LUT
+    select_per_lut: float  # 2:1 stages of a wide multiplexer per LUT (LUT6: a 4:1, LUT4 + PFUMX: 3 in 2)
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
@@ -54,11 +55,11 @@ class FamilyCells:
 
 
 CELLS = {
-    Family.XILINX: FamilyCells(6, 2, 25, 18, 0.5, 0, 9, True, True, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+    Family.XILINX: FamilyCells(6, 2, 3, 25, 18, 0.5, 0, 9, True, True, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
                                64, 1, 2),
-    Family.ECP5: FamilyCells(4, 1, 18, 18, 0.0, 128, 0, False, False, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
+    Family.ECP5: FamilyCells(4, 1, 1.5, 18, 18, 0.0, 128, 0, False, False, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
                              16, 4, 4),
-    Family.ICE40: FamilyCells(4, 1, 16, 16, 0.0, 0, 0, False, False, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
+    Family.ICE40: FamilyCells(4, 1, 1, 16, 16, 0.0, 0, 0, False, False, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
 }
 
 
@@ -79,16 +80,23 @@ def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
         return 0  # each bit is a constant, the address bit or its inverse
     words_per_lut = 1 << cells.lut_inputs
     per_bit = ceil(mem.depth / words_per_lut)
-    return mem.width * (per_bit + (per_bit - 1 if per_bit > 1 else 0))  # LUTs plus the mux tree
+    per_bit += per_bit - 1 if per_bit > 1 else 0  # LUTs plus the mux tree
+    # a shallow ROM's bits are functions of few address bits: equal ones are one LUT
+    distinct = (1 << mem.depth) if mem.depth < 16 else mem.width
+    return min(mem.width, distinct) * per_bit
 
 
 def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
-    lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut)
+    lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut) \
+        + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():
         # a narrow input: each product bit is one LUT of the input bits; else shifts and adds
-        lut += n * (width if x_bits <= cells.lut_inputs else digits * width)
+        if x_bits <= cells.lut_inputs + 2:  # LUTs of the input bits (with muxes above 4/6 inputs)
+            lut += n * width * (1 << max(x_bits - cells.lut_inputs, 0))
+        else:
+            lut += n * digits * width
     in_dsp = s.dsp and has_dsp
     for key, n in s.product_regs.items():
         if not (in_dsp and key[2] >= cells.dsp_min_product_bits and cells.dsp_holds_product_register):

@@ -37,6 +37,7 @@ from ..hw.records import (
     WireImpl,
 )
 from ..emulate.tables import TableFunction, table_entries
+from ..fixed import FixedType, Overflow, Rounding
 from ..ir import ActivationKind, PoolKind
 
 
@@ -55,6 +56,7 @@ class Structure:
 
     adder_bits: int = 0  # two-operand adders and subtractors
     mux_bits: int = 0  # 2:1 multiplexer bits
+    select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
     multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
@@ -79,10 +81,24 @@ def bits_for(lo: int, hi: int) -> int:
 
 
 def _conversion(s: Structure, elements: int, out_bits: int) -> None:
-    """Rounding and saturation to a result type: an adder and a clamp per element."""
+    """Rounding and saturation to a result type, the values unknown: an adder and a clamp
+    per element."""
     s.adder_bits += elements * out_bits
     s.compare_bits += elements * out_bits
     s.mux_bits += elements * out_bits
+
+
+def _known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y: FixedType) -> None:
+    """The conversion of values in [lo, hi] (raw, ``frac`` fraction bits) to ``y``: a
+    rounding adder only where bits are dropped by a rounding mode, a clamp only where the
+    range exceeds the type and the type saturates."""
+    shift = y.frac_bits - frac
+    if shift < 0 and y.rounding is not Rounding.TRN:
+        s.adder_bits += elements * bits_for(lo, hi)
+    lo, hi = (lo << shift, hi << shift) if shift >= 0 else (lo >> -shift, hi >> -shift)
+    if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
+        s.compare_bits += elements * bits_for(lo, hi)
+        s.mux_bits += elements * y.width
 
 
 def _pipeline(s: Structure, latency: int, out: Stream) -> None:
@@ -212,9 +228,9 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
         ws = multiplier_weights(impl, mi)
         if not any(ws):
             continue
-        s.adder_bits += acc  # the product into its output's running sum
+        s.dsp_adder_bits += acc  # the product into its output's running sum
         if R > 1:
-            s.mux_bits += x_bits * (R - 1)  # the operand for this cycle
+            s.select_bits += x_bits * (R - 1)  # the operand for this cycle: an R:1 multiplexer
         varying += len(set(ws)) > 1
         if len(set(ws)) == 1 and abs(ws[0]) & (abs(ws[0]) - 1) == 0:
             continue  # a power of two: a shift
@@ -254,14 +270,21 @@ def _(impl: PointwiseImpl) -> Structure:
     s, n, w = Structure(), impl.output.elements, impl.output.type.width
     kind = None if impl.activation is None else impl.activation.kind
     if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
-        s.roms[Memory(w, _reachable(impl), False)] += n
+        # a ROM of the entries the input reaches, in the output bits that vary
+        s.roms[Memory(_pointwise_bits(impl, kind), _reachable(impl), False)] += n
         s.compare_bits += 2 * n * impl.input.type.width  # the index clamp
+    elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
+        lo, hi = impl.input.raw_lo, impl.input.raw_hi
+        if kind is ActivationKind.RELU and lo < 0:
+            s.mux_bits += n * bits_for(0, max(hi, 0))  # sign ? 0 : x
+            lo, hi = 0, max(hi, 0)
+        _known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
     else:
         _conversion(s, n, w)
         if kind in (ActivationKind.LEAKY_RELU, ActivationKind.HARD_SIGMOID) and impl.param is not None:
             # x * alpha as shifts and adds of alpha's canonical signed digits (+ beta)
             alpha = int(impl.param.quantize(impl.activation.alpha))
-            width = impl.input.type.width + impl.param.width
+            width = impl.input.type.width + max(abs(alpha).bit_length(), 1)
             s.const_products[impl.input.type.width, len(csd_digits(alpha)), width] += n
             s.mux_bits += n * width
     s.reg_bits += n * _pointwise_bits(impl, kind) * impl.latency + impl.latency
@@ -301,8 +324,9 @@ def _index_range(impl: PointwiseImpl) -> tuple[int, int]:
 
 
 def _reachable(impl: PointwiseImpl) -> int:
+    """How many entries the input can read: no more than it has values."""
     lo, hi = _index_range(impl)
-    return hi - lo + 1
+    return min(hi - lo + 1, impl.input.raw_hi - impl.input.raw_lo + 1)
 
 
 @structure.register
