@@ -90,3 +90,32 @@ def test_the_shipped_correction_loads_and_covers_the_measured_families() -> None
     assert c.covers(Family.XILINX) and c.covers(Family.ECP5)
     row = estimate(small_mlp()).iloc[0]
     assert row.resources.startswith("learned") and row.lut > 0
+
+
+@pytest.mark.filterwarnings("ignore::rtl4ml.errors.PrecisionWarning")
+def test_training_learns_a_systematic_error_and_keeps_the_analytic_figure_where_it_cannot() -> None:
+    """Measured figures made up as a function of the analytic ones: LUTs twice the
+    analytic figure (the trees learn it), flip-flops the analytic figure times noise
+    (nothing to learn: cross-validation keeps the analytic figure)."""
+    import pandas as pd
+
+    from rtl4ml.estimate.mapping import cost
+    from rtl4ml.estimate.train import design_rows, train
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for seed in range(24):
+        s, _, _, _ = design_rows(seed)
+        c = cost(s, Family.XILINX)
+        rows.append({"seed": seed, "status": "ok", "xc7_lut": 2 * c.lut + 1,
+                     "xc7_ff": int(c.ff * rng.uniform(0.5, 1.5))})
+    correction, report = train(pd.DataFrame(rows), folds=4)
+    lut_before, lut_after = report[Family.XILINX, "lut"]
+    assert lut_before > 50 and lut_after < 10
+    assert not correction.covers(Family.ECP5)
+    ff_before, ff_after = report[Family.XILINX, "ff"]
+    ff_trees = correction.trees[Family.XILINX, "ff"]
+    if ff_after >= ff_before:
+        assert ff_trees.rate == 0.0  # left analytic
+    x = np.zeros((1, len(FEATURES)))
+    assert correction.correct(Family.XILINX, "lut", x, np.array([100.0]))[0] > 150

@@ -350,9 +350,12 @@ def estimator_train(
     from .estimate.train import train_file
 
     target = out or (data if data.is_dir() else data.parent) / "correction.json"
-    correction = train_file(data, target, hold_out)
-    families = sorted({f.value for f, _ in correction.trees})
-    typer.echo(f"wrote {target}: trained on {correction.designs} designs, families {', '.join(families)}")
+    correction, report = train_file(data, target, hold_out)
+    typer.echo(f"wrote {target}: trained on {correction.designs} designs")
+    for (family, resource), (before, after) in sorted(report.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
+        use = "corrected" if after < before else "left analytic"
+        typer.echo(f"  {family.value} {resource}: cross-validated sMAPE {before:.1f} % analytic, "
+                   f"{after:.1f} % learned: {use}")
 
 
 def main() -> None:
