@@ -40,6 +40,7 @@ MODEL = ROOT / "examples" / "models" / "digits_cnn.onnx"
 CNN_PRECISION = "fixed<10,4>"
 CNN_WEIGHTS = "fixed<8,2>"
 CLI = [sys.executable, "-m", "rtl4ml.cli"]
+PNR_TIMEOUT_S = 4 * 3600  # nextpnr-ecp5 (the PyPI build) places and routes this design slowly
 
 
 def cli(*args: str) -> str:
@@ -72,7 +73,7 @@ def build_verify_synth(work: Path, layer_fifo_depth: int) -> tuple[dict, dict, d
     build = work / name
     cli("build", str(MODEL), "-o", str(build), "--config", str(cfg), "--overwrite")
     v = json.loads(cli("verify", str(build), "--stalls", "--samples", "300", "--json"))
-    s = json.loads(cli("synth", str(build), "--target", "ecp5", "--pnr", "--json"))
+    s = json.loads(cli("synth", str(build), "--target", "ecp5", "--pnr", "--timeout", str(PNR_TIMEOUT_S), "--json"))
     return json.loads((build / "design.json").read_text()), v, s
 
 

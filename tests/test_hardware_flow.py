@@ -107,6 +107,14 @@ def test_synth_reports_resources(tmp_path, model_file):
     assert d["lut"] > 0 and d["ff"] > 0 and d["latches"] == 0 and {"dsp", "bram", "carry"} <= set(d)
 
 
+@pytest.mark.synth
+@needs_yosys
+def test_synth_that_runs_out_of_time_says_so(tmp_path, model_file):
+    out = build_folder(model_file, tmp_path / "b")
+    result = runner.invoke(app, ["synth", str(out), "--target", "xc7", "--timeout", "1"])
+    assert result.exit_code == 1 and "did not finish within 1 s" in result.output
+
+
 def test_verify_of_a_folder_that_is_not_a_build(tmp_path):
     result = runner.invoke(app, ["verify", str(tmp_path)])
     assert result.exit_code == 1 and "not an rtl4ml build folder" in result.output

@@ -210,13 +210,15 @@ def synth(
     target: Annotated[str, typer.Option("--target", help="xc7, ecp5 or ice40")] = "xc7",
     no_dsp: Annotated[bool, typer.Option("--no-dsp", help="map multipliers to logic")] = False,
     pnr: Annotated[bool, typer.Option("--pnr", help="nextpnr-ecp5 place and route for Fmax")] = False,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="seconds each tool may run (default 3600)",
+                                                     min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
 ):
     """Synthesize with Yosys and report LUT/FF/DSP/BRAM/CARRY (and Fmax with --pnr)."""
     from .project import synthesize_folder
     from .tools import Target
 
-    report = synthesize_folder(folder, Target.parse(target).value, not no_dsp, pnr)
+    report = synthesize_folder(folder, Target.parse(target).value, not no_dsp, pnr, timeout)
     d = report.as_dict()
     if as_json:
         typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))

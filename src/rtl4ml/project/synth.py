@@ -25,18 +25,21 @@ class SynthReport:
         return d
 
 
-def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool = False) -> SynthReport:
+def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool = False,
+                      timeout_s: float | None = None) -> SynthReport:
     """Yosys ``synth_<target>`` on the folder's RTL; with ``pnr`` (ECP5 only) also
-    nextpnr-ecp5 place and route for the maximum clock frequency."""
+    nextpnr-ecp5 place and route for the maximum clock frequency. ``timeout_s`` limits
+    each tool run (default: the tools' own limits)."""
     folder = Path(folder)
     try:
         top = json.loads((folder / "design.json").read_text())["top"]
     except (OSError, ValueError, KeyError):
         raise ModelLoadError(f"'{folder}' is not an rtl4ml build folder (no readable design.json)") from None
     rtl = folder / "rtl"
+    limit = {} if timeout_s is None else {"timeout_s": timeout_s}
     if not pnr:
-        return SynthReport(synthesize(rtl, top, target, dsp=dsp))
+        return SynthReport(synthesize(rtl, top, target, dsp=dsp, **limit))
     if target != "ecp5":
         raise ValueError(f"place and route is available for --target ecp5, not {target}")
-    routed = place_and_route(rtl, top, dsp=dsp)  # its own synthesis is the report's
+    routed = place_and_route(rtl, top, dsp=dsp, **limit)  # its own synthesis is the report's
     return SynthReport(routed.synth, routed.fmax_mhz, routed.device)
