@@ -76,11 +76,23 @@ def test_estimate_applies_a_correction_where_it_covers(tmp_path) -> None:
 
 def test_a_layer_beyond_the_trained_designs_keeps_the_analytic_figure(tmp_path) -> None:
     doubling(seen=1.0).save(tmp_path / "c.json")  # trained on tiny designs only
-    row = estimate(small_mlp(), correction=tmp_path / "c.json", per_layer=True).iloc[0]
+    table = estimate(small_mlp(), correction=tmp_path / "c.json", per_layer=True)
+    row = table.iloc[0]
+    assert list(table.resources.iloc[1:]) == ["analytic", "analytic"]
     assert row.resources == "learned, partly analytic"
     assert "beyond the trained designs" in row.note and "n0" in row.note
     plain = estimate(small_mlp(), correction=False).iloc[0]
     assert row.lut == plain.lut
+
+
+def test_a_layer_without_hardware_stays_at_zero(tmp_path) -> None:
+    from test_estimate import CNN_CONFIG, small_cnn
+
+    doubling().save(tmp_path / "c.json")
+    table = estimate(small_cnn(), CNN_CONFIG, correction=tmp_path / "c.json", per_layer=True)
+    flatten = table[table.kind == "Flatten"].iloc[0]
+    assert flatten.lut == flatten.ff == 0 and flatten.resources == "analytic"
+    assert set(table[table.kind == "Conv2D"].resources) == {"learned"}
 
 
 def test_the_shipped_correction_loads_and_covers_the_measured_families() -> None:

@@ -145,8 +145,8 @@ class Costing:
         self.correction = correction
         self._cache: dict = {}
 
-    def layers(self, planned: Planned, family: Family, has_dsp: bool) -> tuple[list[Cost], str, str]:
-        """(cost per layer, how they were estimated, a note)."""
+    def layers(self, planned: Planned, family: Family, has_dsp: bool) -> tuple[list[Cost], list[str], str, str]:
+        """(cost per layer, how each was estimated, how the design was, a note)."""
         key = (id(planned), family, has_dsp)
         if key not in self._cache:
             self._cache[key] = self._compute(planned, family, has_dsp)
@@ -154,24 +154,29 @@ class Costing:
 
     def _compute(self, planned: Planned, family: Family, has_dsp: bool):
         analytic = [cost(f.structure, family, has_dsp) for f in planned.layers]
+        plain = ["analytic"] * len(analytic)
         c = self.correction
         if c is None:
-            return analytic, "analytic", ""
+            return analytic, plain, "analytic", ""
         if not c.covers(family):
-            return analytic, "analytic", f"no learned correction for {family.value}: analytic resources"
-        fixed, beyond = list(analytic), []
-        for resource in CORRECTED:
-            xs = [feature_row(f.structure, f.engine, getattr(a, resource)) for f, a in zip(planned.layers, analytic)]
-            inside = [k for k, x in enumerate(xs) if c.within(family, x)]
-            beyond += [planned.layers[k].name for k in range(len(xs)) if k not in inside]
+            return analytic, plain, "analytic", f"no learned correction for {family.value}: analytic resources"
+        xs = {r: [feature_row(f.structure, f.engine, getattr(a, r)) for f, a in zip(planned.layers, analytic)]
+              for r in CORRECTED}
+        built = [k for k, a in enumerate(analytic) if a.lut or a.ff]  # a wire has nothing to correct
+        beyond = [k for k in built if not all(c.within(family, xs[r][k]) for r in CORRECTED)]
+        inside = [k for k in built if k not in beyond]
+        fixed = list(analytic)
+        for r in CORRECTED:
             if inside:
-                values = c.correct(family, resource, np.array([xs[k] for k in inside]),
-                                   np.array([getattr(analytic[k], resource) for k in inside], dtype=np.float64))
+                values = c.correct(family, r, np.array([xs[r][k] for k in inside]),
+                                   np.array([getattr(analytic[k], r) for k in inside], dtype=np.float64))
                 for k, v in zip(inside, values):
-                    fixed[k] = replace(fixed[k], **{resource: int(v)})
-        note = "" if not beyond else \
-            f"beyond the trained designs, analytic: {', '.join(sorted(set(beyond)))}"
-        return fixed, "learned" if not beyond else "learned, partly analytic", note
+                    fixed[k] = replace(fixed[k], **{r: int(v)})
+        labels = ["learned" if k in inside else "analytic" for k in range(len(analytic))]
+        if not beyond:
+            return fixed, labels, "learned", ""
+        names = ", ".join(planned.layers[k].name for k in beyond)
+        return fixed, labels, "learned, partly analytic", f"beyond the trained designs, analytic: {names}"
 
 
 def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, costing: Costing) -> list[dict]:
@@ -185,7 +190,7 @@ def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, costing: Costin
         row = {**base, **_figures(None, planned, read), "resources": "", "note": planned.note}
         return [{**row, "layer": DESIGN_ROW, "kind": ""} if per_layer else row]
     family, has_dsp = _family(read), _has_dsp(read)
-    costs, how, note = costing.layers(planned, family, has_dsp)
+    costs, labels, how, note = costing.layers(planned, family, has_dsp)
     total = sum(costs, ZERO)
     if not has_dsp and any(f.structure.dsp for f in planned.layers):
         note = "; ".join(filter(None, [note, f"{read.device.name} has no DSP blocks: multipliers in logic"]))
@@ -193,9 +198,9 @@ def rows_for(planned: Planned, read: ReadPoint, per_layer: bool, costing: Costin
     if not per_layer:
         return [design_row]
     rows = [{**design_row, "layer": DESIGN_ROW, "kind": ""}]
-    for f, c in zip(planned.layers, costs):
+    for f, c, label in zip(planned.layers, costs, labels):
         layer_planned = Planned(planned.point, f.latency, f.interval)
-        rows.append({**base, **_figures(c, layer_planned, read), "resources": how, "note": "", "layer": f.name,
+        rows.append({**base, **_figures(c, layer_planned, read), "resources": label, "note": "", "layer": f.name,
                      "kind": f.kind})
     return rows
 
