@@ -39,6 +39,7 @@ ZERO = Cost(0, 0, 0, 0)
 @dataclass(frozen=True)
 class FamilyCells:
     lut_inputs: int
+    compare_per_lut: float  # comparator bits per LUT (xc7: two on the carry chain; a CCU2C: two bits, two LUT4s)
     mux_per_lut: float  # 2:1 multiplexer bits per LUT
     select_per_lut: float  # 2:1 stages of a wide multiplexer per LUT (LUT6: a 4:1, LUT4 + PFUMX: 3 in 2)
     dsp_a: int  # multiplier operand widths one DSP block takes
@@ -54,12 +55,22 @@ class FamilyCells:
     lutram_luts_per_cell: int
 
 
+_BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
+
 CELLS = {
-    Family.XILINX: FamilyCells(6, 2, 3, 25, 18, 0.5, 0, 9, True, True, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
-                               64, 1, 2),
-    Family.ECP5: FamilyCells(4, 1, 1.5, 18, 18, 0.0, 128, 0, False, False, ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)),
-                             16, 4, 4),
-    Family.ICE40: FamilyCells(4, 1, 1, 16, 16, 0.0, 0, 0, False, False, ((256, 16), (512, 8), (1024, 4), (2048, 2)), 0, 0, 0),
+    Family.XILINX: FamilyCells(
+        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=3, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        rom_block_words=0, dsp_min_product_bits=9, dsp_signed_only=True, dsp_holds_product_register=True,
+        bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1, lutram_luts_per_cell=2),
+    Family.ECP5: FamilyCells(
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1.5, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        rom_block_words=128, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
+        bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4, lutram_luts_per_cell=4),
+    Family.ICE40: FamilyCells(
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        rom_block_words=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
+        bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_words=0, lutram_bits_per_cell=0,
+        lutram_luts_per_cell=0),
 }
 
 
@@ -88,7 +99,7 @@ def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
 
 def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
-    lut = s.adder_bits + ceil(s.compare_bits / 2) + ceil(s.mux_bits / cells.mux_per_lut) \
+    lut = s.adder_bits + ceil(s.compare_bits / cells.compare_per_lut) + ceil(s.mux_bits / cells.mux_per_lut) \
         + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():
