@@ -102,17 +102,22 @@ def networks_report() -> None:
         ("digits Conv1D, fixed<8,3>, weights fixed<6,2>", rtl4ml.convert(
             ROOT / "examples/models/digits_conv1d.onnx", {"model": {"precision": "fixed<8,3>", "weight": "fixed<6,2>"},
                                                          "passes": {"argmax_output": True}}))]
-    print("| network | target | resource | whole | sum of layers | difference |")
-    print("|---|---|---|---|---|---|")
+    print("| network | target | resource | whole | sum of layers | difference | estimate, analytic | estimate |")
+    print("|---|---|---|---|---|---|---|---|")
+    devices = {"xc7": "xc7a100t", "ecp5": "ecp5-85"}
     for name, design in nets:
         parts = list(layer_designs(design))
         for target in ("xc7", "ecp5"):
             whole = design.synthesize(target).synth
             alone = [d.synthesize(target).synth for _, d in parts]
-            for r in ("lut_equivalents", "ff", "dsp", "bram"):
-                w, total = getattr(whole, r), sum(getattr(a, r) for a in alone)
+            plain = rtl4ml.estimate(design, device=devices[target], correction=False).iloc[0]
+            learned = rtl4ml.estimate(design, device=devices[target]).iloc[0]
+            for r in ("lut", "ff", "dsp", "bram"):
+                attr = "lut_equivalents" if r == "lut" else r
+                w, total = getattr(whole, attr), sum(getattr(a, attr) for a in alone)
                 diff = f"{100 * (total - w) / w:+.1f} %" if w else "-"
-                print(f"| {name} | {target} | {r.replace('_equivalents', '')} | {w} | {total} | {diff} |", flush=True)
+                print(f"| {name} | {target} | {r} | {w} | {total} | {diff} | {plain[r]} | {learned[r]} "
+                      f"({learned.resources}) |", flush=True)
 
 
 def main() -> None:
