@@ -215,6 +215,15 @@ def test_emit_is_deterministic_and_names_are_sanitized():
     assert isinstance(plan(d)["flat"], WireImpl)
 
 
+def test_a_saturating_fused_relu_output_has_a_constant_zero_sign_bit():
+    """Never negative: the engine computes it without a sign bit and the port carries a
+    constant, which synthesis removes from the next layer's registers too."""
+    rng = np.random.default_rng(0)
+    g = chain(dense(rng, 4, 3, Activation(K.RELU)), shape=(4,))
+    text = emit(rtl4ml.convert(g, {"model": {"precision": "fixed<8,3,RND,SAT>"}})).text("rtl/mlp_n0.v")
+    assert "assign m_axis_tdata = {{1'b0, y2}, {1'b0, y1}, {1'b0, y0}};" in text
+
+
 # ---- requantization in simulation ----------------------------------------------------
 REQUANT_CASES = [  # (source width, frac bits, signed, target width, int bits, signed)
     (12, 6, True, 8, 3, True),  # right shift by 1
