@@ -136,12 +136,32 @@ def test_an_unsupported_layer_is_a_row_note() -> None:
 def test_bad_grids_are_refused_naming_what() -> None:
     with pytest.raises(ConfigError, match="unknown grid key"):
         estimate(small_mlp(), reuse=[1, 2])
-    with pytest.raises(ValueError, match="unknown device 'xc9'.*xc7z020"):
+    with pytest.raises(ConfigError, match="unknown device 'xc9'.*xc7z020"):
         estimate(small_mlp(), device="xc9")
     with pytest.raises(ConfigError, match="precision"):
         estimate(small_mlp(), precision="fixed<8")
     with pytest.raises(ConfigError, match="clock_mhz"):
         estimate(small_mlp(), clock_mhz=[-5])
+    with pytest.raises(ConfigError, match="clock_mhz"):
+        estimate(small_mlp(), clock_mhz=float("nan"))
+
+
+def test_a_grid_row_is_the_configuration_estimated_alone() -> None:
+    """Sweeps share conversions, plans and costs; the figures must not depend on it."""
+    grid = estimate(small_mlp(), precision=["fixed<12,4>", "fixed<8,3>"], reuse_factor=np.array([1, 2, 4]),
+                    use_dsp=(True, False), device=["xc7z020", "ecp5-25"], per_layer=True)
+    for _, row in grid[grid.layer == DESIGN_ROW].iterrows():
+        alone = estimate(small_mlp(), precision=row.precision, reuse_factor=int(row.reuse_factor),
+                         use_dsp=bool(row.use_dsp), device=row.device).iloc[0]
+        for k in ("lut", "ff", "dsp", "bram", "latency_cycles", "interval_cycles"):
+            assert row[k] == alone[k], (row.precision, row.reuse_factor, row.use_dsp, row.device, k)
+
+
+def test_a_design_converted_with_calibration_is_estimated_as_it_is() -> None:
+    rng = np.random.default_rng(1)
+    design = rtl4ml.convert(small_mlp(), {"model": {"precision": "fixed<12,auto>"}}, calibration=rng.normal(0, 2, (64, 8)))
+    row = estimate(design).iloc[0]
+    assert row.note == "" and row.latency_cycles == plan(design).latency
 
 
 def test_device_table() -> None:

@@ -9,8 +9,9 @@ import pytest
 from hw_models import K, chain, dense
 
 from rtl4ml.devices import Family
+from rtl4ml.errors import Rtl4mlError
 from rtl4ml.estimate import estimate
-from rtl4ml.estimate.correction import FEATURES, Correction, Trees, load_correction
+from rtl4ml.estimate.correction import FEATURES, LAYER_KINDS, Correction, Trees, load_correction
 from rtl4ml.estimate.train import _export
 from rtl4ml.ir import Activation
 
@@ -27,9 +28,10 @@ def constant(delta: float) -> Trees:
                  -np.ones((1, 1), dtype=np.int64), one)
 
 
-def doubling(families=(Family.XILINX,), seen: float = 100.0) -> Correction:
+def doubling(families=(Family.XILINX,), seen: float = 100.0, kinds=LAYER_KINDS) -> Correction:
     trees = {(f, r): constant(np.log(2.0)) for f in families for r in ("lut", "ff")}
-    return Correction(trees, {f: np.full(len(FEATURES), seen) for f in families}, 10)
+    return Correction(trees, {k: np.full(len(FEATURES), seen) for k in trees},
+                      {f: frozenset(kinds) for f in families}, 10)
 
 
 def test_exported_trees_predict_what_sklearn_predicts() -> None:
@@ -51,12 +53,12 @@ def test_a_correction_file_round_trips_and_bad_files_are_refused(tmp_path) -> No
     x = np.zeros((3, len(FEATURES)))
     assert list(back.correct(Family.XILINX, "lut", x, np.array([0.0, 10.0, 100.0]))) == [1, 21, 201]
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ValueError, match="bad.json' cannot be used"):
+    with pytest.raises(Rtl4mlError, match="bad.json' cannot be used"):
         load_correction(tmp_path / "bad.json")
-    (tmp_path / "old.json").write_text('{"format": 1, "features": ["x"], "trees": [], "seen_max": {}, "designs": 1}')
-    with pytest.raises(ValueError, match="another feature set"):
+    (tmp_path / "old.json").write_text('{"format": 2, "features": ["x"], "trees": [], "kinds": {}, "designs": 1}')
+    with pytest.raises(Rtl4mlError, match="another feature set"):
         load_correction(tmp_path / "old.json")
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(Rtl4mlError, match="does not exist"):
         load_correction(tmp_path / "none.json")
 
 
@@ -83,6 +85,21 @@ def test_a_layer_beyond_the_trained_designs_keeps_the_analytic_figure(tmp_path) 
     assert "beyond the trained designs" in row.note and "n0" in row.note
     plain = estimate(small_mlp(), correction=False).iloc[0]
     assert row.lut == plain.lut
+
+
+def test_a_layer_kind_never_trained_on_keeps_the_analytic_figure(tmp_path) -> None:
+    doubling(kinds=("conv",)).save(tmp_path / "c.json")
+    table = estimate(small_mlp(), correction=tmp_path / "c.json", per_layer=True)
+    assert list(table.resources.iloc[1:]) == ["analytic", "analytic"]  # Dense layers: not in training
+
+
+def test_trees_that_training_kept_as_identity_are_reported_analytic(tmp_path) -> None:
+    from rtl4ml.estimate.train import IDENTITY
+
+    c = doubling()
+    Correction({k: IDENTITY for k in c.trees}, c.seen_max, c.kinds, 10).save(tmp_path / "c.json")
+    row = estimate(small_mlp(), correction=tmp_path / "c.json").iloc[0]
+    assert row.resources == "analytic" and row.lut == estimate(small_mlp(), correction=False).iloc[0].lut
 
 
 def test_a_layer_without_hardware_stays_at_zero(tmp_path) -> None:

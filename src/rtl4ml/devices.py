@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from .errors import ConfigError
 from .tools.synth import Target
 
 
@@ -63,5 +64,5 @@ def device(name: str | Device) -> Device:
         return name
     key = str(name).strip().lower().replace("_", "-")
     if key not in DEVICES:
-        raise ValueError(f"unknown device {name!r}; known: {', '.join(DEVICES)}")
+        raise ConfigError(f"unknown device {name!r}; known: {', '.join(DEVICES)}")
     return DEVICES[key]

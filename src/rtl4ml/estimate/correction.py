@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..devices import Family
+from ..errors import ModelLoadError
 from ..hw.records import ChainImpl, DenseImpl, PointwiseImpl, PoolImpl, SoftmaxImpl
 from .features import STRUCTURE_FEATURES, structure_features
 from .structure import Structure
@@ -27,7 +28,7 @@ LAYER_KINDS = ("dense", "conv", "pool", "activation", "softmax", "other")
 FEATURES = (*STRUCTURE_FEATURES, "analytic", *(f"kind_{k}" for k in LAYER_KINDS))
 DEFAULT_FILE = Path(__file__).parent / "models" / "correction.json"
 ENV = "RTL4ML_CORRECTION"  # a correction file to use instead of the default
-FORMAT = 1
+FORMAT = 2
 
 
 def layer_kind(impl) -> str:
@@ -62,6 +63,7 @@ class Trees:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         n_trees = self.feature.shape[0]
+        x32 = x.astype(np.float32)  # scikit-learn compares float32 features with the thresholds
         rows = np.arange(x.shape[0])[:, None]
         trees = np.arange(n_trees)[None, :]
         node = np.zeros((x.shape[0], n_trees), dtype=np.int64)
@@ -70,7 +72,7 @@ class Trees:
             inner = left >= 0
             if not inner.any():
                 break
-            go_left = x[rows, self.feature[trees, node]] <= self.threshold[trees, node]
+            go_left = x32[rows, self.feature[trees, node]] <= self.threshold[trees, node]
             node = np.where(inner, np.where(go_left, left, self.right[trees, node]), node)
         return self.init + self.rate * self.value[trees, node].sum(axis=1)
 
@@ -87,20 +89,27 @@ class Trees:
 
 @dataclass(frozen=True)
 class Correction:
-    """Trees per (family, resource), and the largest feature values seen in training
-    per family: a layer beyond them is outside what the correction covers."""
+    """Trees per (family, resource); per (family, resource) the largest feature values
+    seen in training and per family the layer kinds seen: a layer beyond them is outside
+    what the correction covers."""
 
     trees: dict[tuple[Family, str], Trees]
-    seen_max: dict[Family, np.ndarray]
+    seen_max: dict[tuple[Family, str], np.ndarray]
+    kinds: dict[Family, frozenset[str]]
     designs: int
 
     def covers(self, family: Family) -> bool:
         return all((family, r) in self.trees for r in CORRECTED)
 
-    def within(self, family: Family, x: np.ndarray) -> bool:
-        """Whether every feature of ``x`` lies within twice the training maximum."""
-        top = self.seen_max[family]
-        return bool(np.all(x[: len(STRUCTURE_FEATURES) + 1] <= top[: len(STRUCTURE_FEATURES) + 1] + np.log(2)))
+    def learns(self, family: Family, resource: str) -> bool:
+        """Whether the trees change the analytic figure (training may keep it as it is)."""
+        return self.trees[family, resource].rate != 0.0
+
+    def within(self, family: Family, resource: str, kind: str, x: np.ndarray) -> bool:
+        """Whether a layer of ``kind`` was in training and every structure feature of ``x``
+        lies within twice the training maximum."""
+        n = len(STRUCTURE_FEATURES) + 1
+        return kind in self.kinds[family] and bool(np.all(x[:n] <= self.seen_max[family, resource][:n] + np.log(2)))
 
     def correct(self, family: Family, resource: str, x: np.ndarray, analytic: np.ndarray) -> np.ndarray:
         delta = self.trees[family, resource].predict(x)
@@ -109,10 +118,11 @@ class Correction:
     def save(self, path) -> None:
         from ..util.files import write_bytes_atomic
 
+        keys = sorted(self.trees, key=lambda k: (k[0].value, k[1]))
         doc = {"format": FORMAT, "designs": self.designs, "features": list(FEATURES),
-               "trees": [{"family": f.value, "resource": r, **t.as_dict()} for (f, r), t in sorted(
-                   self.trees.items(), key=lambda kv: (kv[0][0].value, kv[0][1]))],
-               "seen_max": {f.value: v.tolist() for f, v in self.seen_max.items()}}
+               "trees": [{"family": f.value, "resource": r, "seen_max": self.seen_max[f, r].tolist(),
+                          **self.trees[f, r].as_dict()} for f, r in keys],
+               "kinds": {f.value: sorted(k) for f, k in self.kinds.items()}}
         write_bytes_atomic(Path(path), json.dumps(doc, separators=(",", ":")).encode())
 
     @staticmethod
@@ -121,11 +131,15 @@ class Correction:
             doc = json.loads(Path(path).read_text())
             if doc.get("format") != FORMAT or doc.get("features") != list(FEATURES):
                 raise ValueError("it was trained with another feature set; retrain it (rtl4ml estimator train)")
-            trees = {(Family(t["family"]), t["resource"]): Trees.from_dict(t) for t in doc["trees"]}
-            seen = {Family(f): np.asarray(v, dtype=np.float64) for f, v in doc["seen_max"].items()}
-            return Correction(trees, seen, int(doc["designs"]))
+            trees, seen = {}, {}
+            for t in doc["trees"]:
+                key = (Family(t["family"]), t["resource"])
+                trees[key] = Trees.from_dict(t)
+                seen[key] = np.asarray(t["seen_max"], dtype=np.float64)
+            kinds = {Family(f): frozenset(k) for f, k in doc["kinds"].items()}
+            return Correction(trees, seen, kinds, int(doc["designs"]))
         except (OSError, ValueError, KeyError, TypeError) as e:
-            raise ValueError(f"estimator correction file '{path}' cannot be used: {e}") from None
+            raise ModelLoadError(f"estimator correction file '{path}' cannot be used: {e}") from None
 
 
 @lru_cache(maxsize=4)
@@ -141,5 +155,5 @@ def load_correction(path=None) -> Correction | None:
         return None
     p = Path(chosen)
     if not p.is_file():
-        raise ValueError(f"estimator correction file '{p}' does not exist")
+        raise ModelLoadError(f"estimator correction file '{p}' does not exist")
     return _load_cached(str(p.resolve()), p.stat().st_mtime)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..devices import Family
+from ..errors import ConfigError
 from ..tools.synth import Target
 from ..util.files import write_bytes_atomic
 from .designs import random_design
@@ -30,7 +31,8 @@ from .run import design_structure
 
 #: the families a dataset measures by default, and the Yosys target of each
 DEFAULT_TARGETS = (Target.XC7, Target.ECP5)
-FAMILY_OF = {Target.XC7: Family.XILINX, Target.ECP5: Family.ECP5, Target.ICE40: Family.ICE40}
+FAMILY_OF = {f.target: f for f in Family}
+SYNTH_TIMEOUT_S = 1800.0  # per Yosys run: a design that takes longer is recorded as failed
 RECORDS = "items"
 TABLE = "dataset.parquet"
 
@@ -66,7 +68,7 @@ def measure(item: Item) -> dict:
                 c = cost(s, family)
                 record.update({f"{target.value}_est_{k}": getattr(c, k) for k in ("lut", "ff", "dsp", "bram")})
                 t = time.perf_counter()
-                r = synthesize_folder(folder, target.value).synth
+                r = synthesize_folder(folder, target.value, timeout_s=SYNTH_TIMEOUT_S).synth
                 record.update({f"{target.value}_lut": r.lut_equivalents, f"{target.value}_ff": r.ff,
                                f"{target.value}_dsp": r.dsp, f"{target.value}_bram": r.bram,
                                f"{target.value}_synth_s": round(time.perf_counter() - t, 2)})
@@ -80,24 +82,50 @@ def _record_path(out: Path, seed: int) -> Path:
     return out / RECORDS / f"{seed:08d}.json"
 
 
+def _read(path: Path) -> dict | None:
+    """A record, or None when the file is missing or unreadable (then measured again)."""
+    try:
+        record = json.loads(path.read_text())
+        return record if isinstance(record, dict) and "seed" in record else None
+    except (OSError, ValueError):
+        return None
+
+
 def pending(out: Path, seeds: Iterable[int]) -> list[int]:
-    """The seeds without a record yet."""
-    return [s for s in seeds if not _record_path(out, s).is_file()]
+    """The seeds without a (readable) record yet."""
+    return [s for s in seeds if _read(_record_path(out, s)) is None]
+
+
+def _failed(item: Item, error: BaseException) -> dict:
+    return {"seed": item.seed, "status": "failed", "error": f"{type(error).__name__}: {error}"[:2000], "seconds": 0.0}
 
 
 def _local(items: list[Item], workers: int | None):
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = [pool.submit(measure, it) for it in items]
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    try:
+        futures = {pool.submit(measure, it): it for it in items}
         for f in as_completed(futures):
-            yield f.result()
+            try:
+                yield f.result()
+            except Exception as e:  # noqa: BLE001 - a worker that died: that item failed
+                yield _failed(futures[f], e)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _dask(items: list[Item], client):
     from distributed import as_completed as dask_completed
 
     futures = client.map(measure, items, pure=False)
-    for f in dask_completed(futures):
-        yield f.result()
+    seeds = {f.key: it for f, it in zip(futures, items)}
+    try:
+        for f in dask_completed(futures):
+            try:
+                yield f.result()
+            except Exception as e:  # noqa: BLE001 - a killed worker: that item failed
+                yield _failed(seeds[f.key], e)
+    finally:
+        client.cancel([f for f in futures if not f.done()])
 
 
 def generate(n: int, out, *, first_seed: int = 0, targets: Iterable[Target | str] = DEFAULT_TARGETS,
@@ -111,7 +139,7 @@ def generate(n: int, out, *, first_seed: int = 0, targets: Iterable[Target | str
     total)`` is called as items finish.
     """
     if n < 1:
-        raise ValueError(f"dataset size must be at least 1, got {n}")
+        raise ConfigError(f"dataset size must be at least 1, got {n}")
     out = Path(out)
     (out / RECORDS).mkdir(parents=True, exist_ok=True)
     tg = tuple(Target.parse(t) for t in targets)
@@ -139,8 +167,9 @@ def generate(n: int, out, *, first_seed: int = 0, targets: Iterable[Target | str
 
 
 def load_records(out) -> list[dict]:
-    folder = Path(out) / RECORDS
-    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+    """The readable records in ``out``, by seed."""
+    records = (_read(p) for p in sorted((Path(out) / RECORDS).glob("*.json")))
+    return [r for r in records if r is not None]
 
 
 def write_table(out):

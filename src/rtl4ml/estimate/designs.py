@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..ir import (
     Activation,
     ActivationKind,
@@ -147,7 +148,7 @@ def random_design(seed: int, kind: str | None = None) -> DesignSpec:
     rng = np.random.default_rng(seed)
     k = kind or KINDS[int(rng.choice(len(KINDS), p=_WEIGHTS))]
     if k not in _MAKERS:
-        raise ValueError(f"unknown design kind {k!r}; known: {', '.join(KINDS)}")
+        raise ConfigError(f"unknown design kind {k!r}; known: {', '.join(KINDS)}")
     shape, op, model, params = _MAKERS[k](rng, seed)
     graph = Graph([Node("x", Input(shape)), Node("layer", op, ("x",))], ["layer"], f"d{seed}")
     return DesignSpec(seed, k, graph, {"model": model}, params)

@@ -4,6 +4,7 @@ its figures are read, so each design is planned once for all of them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from itertools import product
 
@@ -31,12 +32,19 @@ class ReadPoint:
     clock_mhz: float | None
 
 
+def _plain(value):
+    """A numpy scalar as the Python value it holds."""
+    return value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value
+
+
 def _as_list(key: str, value) -> list:
-    if isinstance(value, (list, tuple)):
-        if not value:
-            raise ConfigError(f"estimate: {key} is an empty list")
-        return list(value)
-    return [value]
+    """A value, or any iterable of values (a list, a range, an array; not a string)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return [_plain(value)]
+    values = [_plain(v) for v in value]
+    if not values:
+        raise ConfigError(f"estimate: {key} is an empty list")
+    return values
 
 
 def _label(key: str, value):
@@ -63,7 +71,7 @@ def read_points(grid: dict) -> list[ReadPoint]:
     devices = [None] if grid.get("device") is None else [device(d) for d in _as_list("device", grid["device"])]
     clocks = [None] if grid.get("clock_mhz") is None else _as_list("clock_mhz", grid["clock_mhz"])
     for c in clocks:
-        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or c <= 0):
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c) or c <= 0):
             raise ConfigError(f"estimate: clock_mhz must be a positive number, got {c!r}")
     return [ReadPoint(d, None if c is None else float(c)) for d, c in product(devices, clocks)]
 

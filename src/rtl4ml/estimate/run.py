@@ -80,6 +80,10 @@ class Converter:
         self.imported, self.calibration = imported, calibration
         self._designs: dict[str, object] = {}
 
+    def known(self, design) -> None:
+        """Reuse ``design`` (already converted) for its config's types."""
+        self._designs[_types_key(design.config)] = design
+
     def __call__(self, config: Config):
         from ..api import convert
 
@@ -138,8 +142,8 @@ def _has_dsp(read: ReadPoint) -> bool:
 
 
 class Costing:
-    """Layer costs of planned designs per family: analytic, then corrected by the learned
-    model where it covers the family and the layer; cached per design and family."""
+    """Layer costs of one planned design per family: analytic, then corrected by the
+    learned model where it covers the family and the layer; each family costed once."""
 
     def __init__(self, correction: Correction | None):
         self.correction = correction
@@ -147,7 +151,7 @@ class Costing:
 
     def layers(self, planned: Planned, family: Family, has_dsp: bool) -> tuple[list[Cost], list[str], str, str]:
         """(cost per layer, how each was estimated, how the design was, a note)."""
-        key = (id(planned), family, has_dsp)
+        key = (family, has_dsp)
         if key not in self._cache:
             self._cache[key] = self._compute(planned, family, has_dsp)
         return self._cache[key]
@@ -163,7 +167,8 @@ class Costing:
         xs = {r: [feature_row(f.structure, f.engine, getattr(a, r)) for f, a in zip(planned.layers, analytic)]
               for r in CORRECTED}
         built = [k for k, a in enumerate(analytic) if a.lut or a.ff]  # a wire has nothing to correct
-        beyond = [k for k in built if not all(c.within(family, xs[r][k]) for r in CORRECTED)]
+        beyond = [k for k in built if not all(c.within(family, r, planned.layers[k].engine, xs[r][k])
+                                              for r in CORRECTED)]
         inside = [k for k in built if k not in beyond]
         fixed = list(analytic)
         for r in CORRECTED:
@@ -172,7 +177,10 @@ class Costing:
                                    np.array([getattr(analytic[k], r) for k in inside], dtype=np.float64))
                 for k, v in zip(inside, values):
                     fixed[k] = replace(fixed[k], **{r: int(v)})
-        labels = ["learned" if k in inside else "analytic" for k in range(len(analytic))]
+        learns = any(c.learns(family, r) for r in CORRECTED)
+        labels = ["learned" if k in inside and learns else "analytic" for k in range(len(analytic))]
+        if not learns:
+            return fixed, labels, "analytic", ""
         if not beyond:
             return fixed, labels, "learned", ""
         names = ", ".join(planned.layers[k].name for k in beyond)
@@ -241,12 +249,14 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
     else:
         imported, base = load_model(model), _as_config(config)
     reads = read_points(grid)
-    costing = Costing(None if correction is False else load_correction(correction))
+    correction = None if correction is False else load_correction(correction)
     converter, rows = Converter(imported, calibration), []
+    if isinstance(model, Design):
+        converter.known(model)  # its types may have come from calibration data
     for point in hw_points(base, grid):
-        planned = plan_point(converter, point)
+        planned, costs = plan_point(converter, point), Costing(correction)
         for read in reads:
-            rows.extend(rows_for(planned, read, per_layer, costing))
+            rows.extend(rows_for(planned, read, per_layer, costs))
     return _table(pd, rows, per_layer)
 
 
@@ -257,8 +267,11 @@ def _table(pd, rows: list[dict], per_layer: bool):
     front = [c for c in (*GRID_KEYS, "family") if c in table.columns] + (["layer", "kind"] if per_layer else [])
     back = ["resources", "note"]
     table = table[front + [c for c in table.columns if c not in front + back] + back]
-    for c in (*RESOURCES, "latency_cycles", "interval_cycles"):
-        table[c] = table[c].astype("Int64")
+    for c in table.columns:
+        if c in (*RESOURCES, "latency_cycles", "interval_cycles"):
+            table[c] = table[c].astype("Int64")
+        elif c in ("latency_ns", "throughput_per_s") or c.endswith("_pct"):
+            table[c] = table[c].astype("Float64")
     return table
 
 

@@ -18,6 +18,9 @@ from functools import singledispatch
 import numpy as np
 
 from ..config import Strategy
+from ..emulate.tables import TableFunction, table_entries
+from ..errors import UnsupportedError
+from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
 from ..hw.cycles import ROUND_LEVELS, cycle_of
 from ..hw.records import (
@@ -36,8 +39,6 @@ from ..hw.records import (
     WindowImpl,
     WireImpl,
 )
-from ..emulate.tables import TableFunction, table_entries
-from ..fixed import FixedType, Overflow, Rounding
 from ..ir import ActivationKind, PoolKind
 
 
@@ -117,8 +118,10 @@ def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, i
     graph (graphs are themselves cached per weight matrix)."""
     key = (id(graph), x_lo, x_hi)
     hit = _GRAPH_WIDTHS.get(key)
-    if hit is not None and hit[0] is graph:
+    if hit is not None and hit[0] is graph:  # the graph is kept: its id is not reused
         return hit[1], hit[2]
+    if len(_GRAPH_WIDTHS) >= 256:
+        _GRAPH_WIDTHS.clear()
     values = graph.coefficients()  # value = c.x * 2**e
     coeffs = np.array([c for c, _ in values], dtype=object)
     lo = np.minimum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
@@ -159,7 +162,8 @@ def _acc_bits(impl: DenseImpl) -> int:
 
 @singledispatch
 def structure(impl) -> Structure:
-    raise TypeError(f"no structure model for {type(impl).__name__}")
+    raise UnsupportedError(f"layer '{getattr(impl, 'node', '?')}': the estimator has no resource model for "
+                           f"{type(impl).__name__}")
 
 
 @structure.register
@@ -189,7 +193,7 @@ def _(impl: DenseImpl) -> Structure:
             # each product ends its own register stage (a DSP block's own register)
             multiplied = 0
             for i in range(a.n_in):
-                for w in set(int(v) for v in a.weight[i] if v):
+                for w in {int(v) for v in a.weight[i] if v}:
                     key = _product(a.x_lo, a.x_hi, (w,))
                     if abs(w) & (abs(w) - 1):
                         s.multipliers[key] += 1
@@ -425,7 +429,7 @@ def _tree_registers(n: int, width: int, levels: int, use_depth_after: int, start
         regs += sum(cycle_of(depth, levels) - cycle_of(d, levels) for d in (a, b)) * width
         return depth
 
-    depth, made = combine_tree([(start, start)] * n, combine) if n > 1 else (start, start)
+    depth, _ = combine_tree([(start, start)] * n, combine) if n > 1 else (start, start)
     regs += (cycle_of(depth + use_depth_after, levels) - cycle_of(depth, levels)) * width
     return regs, depth
 

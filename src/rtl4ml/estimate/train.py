@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..devices import Family
-from ..errors import PrecisionWarning
+from ..errors import ConfigError, ModelLoadError, PrecisionWarning
 from .correction import CORRECTED, Correction, Trees, feature_row, layer_kind
 from .dataset import FAMILY_OF
 from .designs import random_design
@@ -49,28 +49,35 @@ def read_table(data, hold_out: int = 0, split: str = "train"):
     path = Path(data)
     file = path / "dataset.parquet" if path.is_dir() else path
     if not file.is_file():
-        raise ValueError(f"no dataset at '{data}' (expected a dataset folder or a .parquet file)")
+        raise ModelLoadError(f"no dataset at '{data}' (expected a dataset folder or a .parquet file)")
     table = pd.read_parquet(file)
     keep = (table.status == "ok") & (table.seed.map(lambda v: held_out(int(v), hold_out)) == (split == "test"))
     return table[keep].reset_index(drop=True)
 
 
-def examples(table) -> dict[tuple[Family, str], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per (family, resource): features, analytic figures and measured figures."""
+def examples(table) -> tuple[dict[tuple[Family, str], tuple[np.ndarray, np.ndarray, np.ndarray]], dict]:
+    """Per (family, resource): features, analytic figures and measured figures; and per
+    family the layer kinds seen."""
     out: dict[tuple[Family, str], list] = {}
+    kinds: dict[Family, set] = {}
     for seed in table.seed:
-        s, kind, _, _ = design_rows(int(seed))
         row = table[table.seed == seed].iloc[0]
+        spec = random_design(int(seed))
+        if "kind" in table.columns and row["kind"] != spec.kind:
+            raise ModelLoadError(f"dataset design {seed} was a {row['kind']} when measured; the generator now makes a "
+                                 f"{spec.kind}: the dataset comes from another version of rtl4ml, generate it anew")
+        s, kind, _, _ = design_rows(int(seed))
         for target, family in FAMILY_OF.items():
             if f"{target.value}_lut" not in table.columns or np.isnan(row[f"{target.value}_lut"]):
                 continue
             c = cost(s, family)
+            kinds.setdefault(family, set()).add(kind)
             for r in CORRECTED:
                 analytic = getattr(c, r)
                 out.setdefault((family, r), []).append(
                     (feature_row(s, kind, analytic), analytic, float(row[f"{target.value}_{r}"])))
     return {k: (np.array([v[0] for v in rows]), np.array([v[1] for v in rows], dtype=np.float64),
-                np.array([v[2] for v in rows])) for k, rows in out.items()}
+                np.array([v[2] for v in rows])) for k, rows in out.items()}, kinds
 
 
 def _export(model) -> Trees:
@@ -110,11 +117,12 @@ def train(table, seed: int = 0, folds: int = 5) -> tuple[Correction, dict]:
         from sklearn.ensemble import GradientBoostingRegressor
         from sklearn.model_selection import KFold, cross_val_predict
     except ImportError:
-        raise ValueError("training the estimator needs scikit-learn: pip install scikit-learn") from None
+        raise ConfigError("training the estimator needs scikit-learn: pip install scikit-learn") from None
     if len(table) < 2 * folds:
-        raise ValueError(f"the dataset has {len(table)} finished designs; train on at least {2 * folds}")
+        raise ModelLoadError(f"the dataset has {len(table)} finished designs; train on at least {2 * folds}")
     trees, seen, report = {}, {}, {}
-    for (family, resource), (x, analytic, measured) in examples(table).items():
+    data, kinds = examples(table)
+    for (family, resource), (x, analytic, measured) in data.items():
         target = np.log1p(measured) - np.log1p(analytic)
 
         def model():
@@ -126,8 +134,8 @@ def train(table, seed: int = 0, folds: int = 5) -> tuple[Correction, dict]:
         after = smape(np.maximum(np.rint(np.expm1(np.log1p(analytic) + cv)), 0), measured)
         trees[family, resource] = _export(model().fit(x, target)) if after < before else IDENTITY
         report[family, resource] = (before, after)
-        seen[family] = np.maximum(seen.get(family, x.max(axis=0)), x.max(axis=0))
-    return Correction(trees, seen, len(table)), report
+        seen[family, resource] = x.max(axis=0)
+    return Correction(trees, seen, {f: frozenset(k) for f, k in kinds.items()}, len(table)), report
 
 
 def train_file(data, out, hold_out: int = 0) -> tuple[Correction, dict]:

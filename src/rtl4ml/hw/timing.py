@@ -19,9 +19,12 @@ STUCK_CYCLES cycles is deadlocked.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from ..config import Strategy
+from ..errors import Rtl4mlError
 from .records import (
     ArgMaxImpl,
     ChainImpl,
@@ -40,7 +43,7 @@ SAMPLES = 10  # samples per modelled run: enough to reach the steady state of an
 STUCK_CYCLES = 100_000  # cycles without any transfer that mean the design deadlocked
 
 
-class DeadlockError(RuntimeError):
+class DeadlockError(Rtl4mlError, RuntimeError):
     """The modelled design stopped moving: a FIFO is too small for a branch."""
 
 
@@ -268,9 +271,9 @@ OUTPUT = ""  # the testbench, reading the design's output
 class Trace:
     """Cycles of each sample's first input beat and last output beat; FIFO peaks."""
 
-    starts: list[int]
-    ends: list[int]
-    peaks: dict[tuple[str, int], int]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    peaks: Mapping[tuple[str, int], int]
 
     @property
     def latency(self) -> int:
@@ -367,18 +370,20 @@ def run(engines, sources: dict[str, tuple[str, ...]], input_node: str, output_no
     fifos = fifos or {}
     key = (tuple((e.node, _timing_key(e), sources[e.node]) for e in engines), input_node, output_node,
            in_beats, out_beats, tuple(sorted(fifos.items(), key=repr)), samples)
-    if key not in _RUNS:
+    trace = _RUNS.get(key)
+    if trace is None:
+        trace = _run(engines, sources, input_node, output_node, in_beats, out_beats, fifos, samples)
         if len(_RUNS) >= _MAX_RUNS:
             _RUNS.clear()
-        _RUNS[key] = _run(engines, sources, input_node, output_node, in_beats, out_beats, fifos, samples)
-    return _RUNS[key]
+        _RUNS[key] = trace
+    return trace
 
 
 def _run(engines, sources, input_node, output_node, in_beats, out_beats, fifos, samples) -> Trace:
     units, produced = _units(engines, sources, input_node, fifos)
     out_unit = produced[output_node]
     if out_unit == INPUT:  # nothing but wires: the output is the input
-        return Trace([0], [0], {})
+        return Trace((0,), (0,), MappingProxyType({}))
     net = _Net(units, out_unit)
     n_in = n_out = cycle = idle = 0
     starts, ends = [], []
@@ -414,7 +419,7 @@ def _run(engines, sources, input_node, output_node, in_beats, out_beats, fifos, 
             raise DeadlockError(f"the design stops after {n_in} input and {n_out} output beats; "
                                 f"waiting with data: {sorted(set(stuck))}")
     peaks = {u.fifo: u.model.peak for u in units if u.fifo is not None}
-    return Trace(starts, ends, peaks)
+    return Trace(tuple(starts), tuple(ends), MappingProxyType(peaks))  # shared by the memo: read-only
 
 
 def alone(impl) -> tuple[int, int]:

@@ -98,7 +98,7 @@ CELL_CLASSES: dict[Target, CellClasses] = {
 }
 
 #: LUTs of each xc7 LUT RAM cell (the others, shift registers and single-port RAMs: one).
-_XC7_LUTRAM_LUTS = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM128X1S": 2,
+_XC7_LUTRAM_LUTS = {"RAM32M": 4, "RAM64M": 4, "RAM16X1D": 2, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4, "RAM128X1S": 2,
                     "RAM256X1S": 4}
 
 #: Generic (pre-mapping) latch cell types, by prefix.
