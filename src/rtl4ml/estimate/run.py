@@ -267,12 +267,9 @@ def _table(pd, rows: list[dict], per_layer: bool):
     front = [c for c in (*GRID_KEYS, "family") if c in table.columns] + (["layer", "kind"] if per_layer else [])
     back = ["resources", "note"]
     table = table[front + [c for c in table.columns if c not in front + back] + back]
-    for c in table.columns:
-        if c in (*RESOURCES, "latency_cycles", "interval_cycles"):
-            table[c] = table[c].astype("Int64")
-        elif c in ("latency_ns", "throughput_per_s") or c.endswith("_pct"):
-            table[c] = table[c].astype("Float64")
-    return table
+    types = {c: "Int64" for c in (*RESOURCES, "latency_cycles", "interval_cycles")}
+    types.update({c: "Float64" for c in table.columns if c in ("latency_ns", "throughput_per_s") or c.endswith("_pct")})
+    return table.astype(types)
 
 
 __all__ = ["DESIGN_ROW", "estimate"]

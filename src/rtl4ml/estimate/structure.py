@@ -23,6 +23,7 @@ from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
 from ..hw.cycles import ROUND_LEVELS, cycle_of
+from ..hw.fold import fold_schedule
 from ..hw.records import (
     ArgMaxImpl,
     ChainImpl,
@@ -221,26 +222,39 @@ def _(impl: DenseImpl) -> Structure:
 
 def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -> None:
     """A folded Dense: per multiplier, the weights it uses cycle by cycle decide whether
-    it is a multiplier (of the bits those weights need), a constant product or nothing."""
-    from ..backends.verilog.weight_rom import multiplier_weights
-
+    it is a multiplier (of the bits those weights need), a shift or nothing."""
     R = impl.reuse_factor
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     s.reg_bits += impl.input.bits + impl.n_out * acc + max(R - 1, 1).bit_length() + 2
-    varying = 0
-    for mi in range(impl.multipliers):
-        ws = multiplier_weights(impl, mi)
-        if not any(ws):
-            continue
-        s.dsp_adder_bits += acc  # the product into its output's running sum
-        if R > 1:
-            s.select_bits += x_bits * (R - 1)  # the operand for this cycle: an R:1 multiplexer
-        varying += len(set(ws)) > 1
-        if len(set(ws)) == 1 and abs(ws[0]) & (abs(ws[0]) - 1) == 0:
-            continue  # a power of two: a shift
-        s.multipliers[_product(impl.arith.x_lo, impl.arith.x_hi, ws)] += 1
-    if varying:
-        s.roms[Memory(varying * w_bits, R, _uses_rom(impl))] += 1
+    rows, cols = fold_schedule(impl).slots()
+    w = impl.arith.weight[rows, cols]  # (multiplier, cycle) -> raw weight
+    used = np.any(w != 0, axis=1)
+    lo, hi = w.min(axis=1), w.max(axis=1)
+    varying = used & (lo != hi)
+    magnitude = np.abs(w[:, 0])
+    shift = ~varying & (magnitude & (magnitude - 1) == 0)  # one power-of-two weight: a shift
+    n_used = int(used.sum())
+    s.dsp_adder_bits += n_used * acc  # each product into its output's running sum
+    if R > 1:
+        s.select_bits += n_used * x_bits * (R - 1)  # the operand for this cycle: an R:1 multiplexer
+    x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
+    a, b = lo[used & ~shift], hi[used & ~shift]
+    ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
+    keys = np.stack([_bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))], axis=1)
+    x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
+    for (wb, yb), n in zip(*np.unique(keys, axis=0, return_counts=True)) if len(keys) else ():
+        s.multipliers[x_bits_ranged, int(wb), int(yb), True] += int(n)
+    if varying.any():
+        s.roms[Memory(int(varying.sum()) * w_bits, R, _uses_rom(impl))] += 1
+
+
+def _bits(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:func:`bits_for` of arrays of bounds (values below 2**52)."""
+    def length(v):
+        return np.where(v > 0, np.floor(np.log2(np.maximum(v, 1))).astype(np.int64) + 1, 0)
+
+    signed = np.maximum(length(hi), length(-lo - 1)) + 1
+    return np.where(lo < 0, signed, np.maximum(length(hi), 1))
 
 
 def _product(x_lo: int, x_hi: int, weights) -> tuple[int, int, int, bool]:

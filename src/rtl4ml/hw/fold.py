@@ -40,6 +40,21 @@ class FoldSchedule:
         q, t = divmod(r, sf)
         return t * self.simd + s, q * self.pe + p
 
+    def slots(self):
+        """:meth:`slot` for every multiplier and cycle at once: arrays (M, R) of the
+        inputs and of the outputs."""
+        import numpy as np
+
+        mi = np.arange(self.multipliers)[:, None]
+        r = np.arange(self.reuse)[None, :]
+        if not self.pe:
+            k = mi * self.reuse + r
+            return k % self.n_in, k // self.n_in
+        sf = self.n_in // self.simd
+        p, s = np.divmod(mi, self.simd)
+        q, t = np.divmod(r, sf)
+        return t * self.simd + s, q * self.pe + p
+
     def uses(self, j: int) -> list[tuple[int, int, int]]:
         """(multiplier, first cycle, last cycle) of every multiplier working for output ``j``."""
         if not self.pe:
