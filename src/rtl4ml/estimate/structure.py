@@ -26,21 +26,15 @@ from ..hw.cycles import ROUND_LEVELS, cycle_of
 from ..hw.fold import fold_schedule
 from ..hw.records import (
     ArgMaxImpl,
-    ChainImpl,
-    CollectImpl,
     DenseImpl,
-    Fifo,
     JoinImpl,
     JoinKind,
-    PadImpl,
     PointwiseImpl,
-    PoolImpl,
     SoftmaxImpl,
     Stream,
-    WindowImpl,
     WireImpl,
 )
-from ..ir import ActivationKind, PoolKind
+from ..ir import ActivationKind
 
 
 @dataclass(frozen=True)
@@ -82,7 +76,7 @@ def bits_for(lo: int, hi: int) -> int:
     return max(int(hi).bit_length(), 1)
 
 
-def _conversion(s: Structure, elements: int, out_bits: int) -> None:
+def conversion(s: Structure, elements: int, out_bits: int) -> None:
     """Rounding and saturation to a result type, the values unknown: an adder and a clamp
     per element."""
     s.adder_bits += elements * out_bits
@@ -103,9 +97,28 @@ def _known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, 
         s.mux_bits += elements * y.width
 
 
-def _pipeline(s: Structure, latency: int, out: Stream) -> None:
+def pipeline(s: Structure, latency: int, out: Stream) -> None:
     """The output register and the valid shift register of a pipelined engine."""
     s.reg_bits += out.bits + latency
+
+
+def tree_registers(n: int, width: int, levels: int, use_depth_after: int, start: int = 0) -> tuple[int, int]:
+    """(register bits, depth) of a least-depth tree of two-input operations over ``n``
+    values at depth ``start`` with ``levels`` per register stage: each operand is carried
+    from the cycle that makes it to the cycle that uses it; the total is then used
+    ``use_depth_after`` levels later."""
+    if n < 1:
+        return 0, start
+    regs = 0
+
+    def combine(a, b, depth):
+        nonlocal regs
+        regs += sum(cycle_of(depth, levels) - cycle_of(d, levels) for d in (a, b)) * width
+        return depth
+
+    depth, _ = combine_tree([(start, start)] * n, combine) if n > 1 else (start, start)
+    regs += (cycle_of(depth + use_depth_after, levels) - cycle_of(depth, levels)) * width
+    return regs, depth
 
 
 # ---- Dense ------------------------------------------------------------------------------
@@ -176,7 +189,7 @@ def _(impl: DenseImpl) -> Structure:
     w_bits = a.precision.weight.width
     if impl.strategy is Strategy.RESOURCE:
         _folded(impl, s, x_bits, w_bits, acc)
-        _conversion(s, a.n_out, out_bits)
+        conversion(s, a.n_out, out_bits)
         s.reg_bits += impl.output.bits
         return s
     if impl.graph is not None:
@@ -207,7 +220,7 @@ def _(impl: DenseImpl) -> Structure:
             sums -= min(multiplied, sums)
             L = impl.adder_levels
             for k in nonzero:  # the column sums (the products' own registers are counted above)
-                regs = _tree_registers(int(k), acc, L, ROUND_LEVELS, start=L)[0]
+                regs = tree_registers(int(k), acc, L, ROUND_LEVELS, start=L)[0]
                 s.reg_bits += max(regs - int(k) * (cycle_of(L + 1, L) - cycle_of(L, L)) * acc, 0)
         else:
             digits = int(_csd_digit_counts(a.weight).sum())
@@ -215,8 +228,8 @@ def _(impl: DenseImpl) -> Structure:
             s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
         s.adder_bits += sums * acc
     s.adder_bits += sum(1 for b in a.bias if b) * acc
-    _conversion(s, a.n_out, out_bits)
-    _pipeline(s, impl.latency, impl.output)
+    conversion(s, a.n_out, out_bits)
+    pipeline(s, impl.latency, impl.output)
     return s
 
 
@@ -298,7 +311,7 @@ def _(impl: PointwiseImpl) -> Structure:
             lo, hi = 0, max(hi, 0)
         _known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
     else:
-        _conversion(s, n, w)
+        conversion(s, n, w)
         if kind in (ActivationKind.LEAKY_RELU, ActivationKind.HARD_SIGMOID) and impl.param is not None:
             # x * alpha as shifts and adds of alpha's canonical signed digits (+ beta)
             alpha = int(impl.param.quantize(impl.activation.alpha))
@@ -357,8 +370,8 @@ def _(impl: JoinImpl) -> Structure:
     s, out = Structure(), impl.output
     if impl.kind is JoinKind.ADD:
         s.adder_bits += (len(impl.inputs) - 1) * out.elements * (out.type.width + 1)
-    _conversion(s, out.elements, out.type.width)
-    _pipeline(s, impl.latency, out)
+    conversion(s, out.elements, out.type.width)
+    pipeline(s, impl.latency, out)
     s.reg_bits += out.bits * max(impl.latency - 1, 0)
     return s
 
@@ -378,7 +391,7 @@ def _(impl: SoftmaxImpl) -> Structure:
     t_inv = impl.inv_table.precision.width
     s.multipliers[t_bits, t_inv, t_bits + t_inv, False] += n  # unsigned
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
-    _conversion(s, n, y_bits)
+    conversion(s, n, y_bits)
     s.reg_bits += impl.latency * impl.input.bits + impl.latency
     return s
 
@@ -391,114 +404,4 @@ def _(impl: ArgMaxImpl) -> Structure:
     s.compare_bits += pairs * x_bits
     s.mux_bits += pairs * (x_bits + idx)
     s.reg_bits += impl.latency * (impl.input.bits // 2 + impl.output.bits) + impl.latency
-    return s
-
-
-# ---- pixel streams ----------------------------------------------------------------------
-@structure.register
-def _(impl: PadImpl) -> Structure:
-    s = Structure()
-    s.mux_bits += impl.output.bits
-    s.reg_bits += impl.output.bits + 2 * max(impl.out_frame.rows, impl.out_frame.cols).bit_length() + 1
-    s.compare_bits += 4 * max(impl.out_frame.rows, impl.out_frame.cols).bit_length()
-    return s
-
-
-@structure.register
-def _(impl: WindowImpl) -> Structure:
-    """Taps (all but the incoming pixel), per line buffer a memory of ``delay - 1`` words
-    read into a register, the output register holding the whole window, the counters."""
-    s = Structure()
-    (kh, kw), pixel = impl.kernel, impl.input.bits
-    delay = impl.delays
-    s.reg_bits += (kh * kw - 1) * pixel + kh * kw * pixel + 1
-    s.reg_bits += _counter_bits(impl.frame.cols) + (_counter_bits(impl.frame.rows) if impl.frame.rows > 1 else 0)
-    if delay > 0:
-        for block in impl.block_ram:
-            s.reg_bits += pixel
-            if delay > 1:
-                s.rams[Memory(pixel, delay - 1, block)] += 1
-        if delay > 2 and kh > 1:
-            s.reg_bits += _counter_bits(delay - 1)
-    s.compare_bits += 2 * (_counter_bits(impl.frame.cols) + _counter_bits(impl.frame.rows))
-    s.mux_bits += kh * kw * pixel  # the output register's load enable
-    return s
-
-
-def _counter_bits(n: int) -> int:
-    return max((n - 1).bit_length(), 1)
-
-
-def _tree_registers(n: int, width: int, levels: int, use_depth_after: int, start: int = 0) -> tuple[int, int]:
-    """(register bits, depth) of a least-depth tree of two-input operations over ``n``
-    values at depth ``start`` with ``levels`` per register stage: each operand is carried
-    from the cycle that makes it to the cycle that uses it; the total is then used
-    ``use_depth_after`` levels later."""
-    if n < 1:
-        return 0, start
-    regs = 0
-
-    def combine(a, b, depth):
-        nonlocal regs
-        regs += sum(cycle_of(depth, levels) - cycle_of(d, levels) for d in (a, b)) * width
-        return depth
-
-    depth, _ = combine_tree([(start, start)] * n, combine) if n > 1 else (start, start)
-    regs += (cycle_of(depth + use_depth_after, levels) - cycle_of(depth, levels)) * width
-    return regs, depth
-
-
-@structure.register
-def _(impl: PoolImpl) -> Structure:
-    s, c, w = Structure(), impl.channels, impl.input.type.width
-    wide = w if impl.kind is PoolKind.MAX else w + (impl.size - 1).bit_length()
-    if impl.kind is PoolKind.MAX:
-        s.compare_bits += c * (impl.size - 1) * w
-        s.mux_bits += c * (impl.size - 1) * w
-    else:
-        s.adder_bits += c * (impl.size - 1) * wide
-        _conversion(s, c, impl.output.type.width)
-        if impl.division is not None:
-            s.adder_bits += 3 * c * wide  # multiply-shift by a constant
-    regs, depth = _tree_registers(impl.size, wide, impl.adder_levels, ROUND_LEVELS)
-    s.reg_bits += c * regs
-    y_cycle = cycle_of(depth + ROUND_LEVELS, impl.adder_levels)
-    s.reg_bits += max(impl.latency - 1 - y_cycle, 0) * impl.output.bits  # carried to the last cycle
-    _pipeline(s, impl.latency, impl.output)
-    return s
-
-
-@structure.register
-def _(impl: CollectImpl) -> Structure:
-    s = Structure()
-    if impl.kind is None:
-        s.reg_bits += impl.output.bits + impl.input.beats.bit_length()
-        s.mux_bits += impl.output.bits  # each word's load enable
-        return s
-    c, w = impl.output.elements, impl.input.type.width + impl.input.beats.bit_length()
-    s.reg_bits += c * w + impl.output.bits + impl.input.beats.bit_length()
-    if impl.kind is PoolKind.MAX:
-        s.compare_bits += c * w
-        s.mux_bits += c * w
-    else:
-        s.adder_bits += c * w
-        _conversion(s, c, impl.output.type.width)
-    return s
-
-
-@structure.register
-def _(impl: ChainImpl) -> Structure:
-    s = Structure()
-    for part in impl.parts:
-        s += structure(part)
-    return s
-
-
-@structure.register
-def _(fifo: Fifo) -> Structure:
-    s = Structure()
-    pointer = max(fifo.depth - 1, 1).bit_length()
-    s.rams[Memory(fifo.stream.bits, fifo.depth, fifo.block_ram)] += 1
-    s.reg_bits += 3 * pointer + 2
-    s.adder_bits += 3 * pointer
     return s
