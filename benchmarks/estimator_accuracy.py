@@ -23,7 +23,7 @@ import numpy as np
 from rtl4ml.errors import PrecisionWarning
 from rtl4ml.estimate.correction import load_correction
 from rtl4ml.estimate.designs import random_design
-from rtl4ml.estimate.train import read_table
+from rtl4ml.estimate.train import read_table, smape
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data" / "estimator.parquet"
@@ -32,10 +32,8 @@ DATA = ROOT / "benchmarks" / "data" / "estimator.parquet"
 def scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
     ss_res = float(np.sum((true - pred) ** 2))
     ss_tot = float(np.sum((true - true.mean()) ** 2))
-    denom = np.abs(true) + np.abs(pred)
-    smape = np.where(denom > 0, 2 * np.abs(pred - true) / np.where(denom > 0, denom, 1), 0.0)
     within = np.where(true != 0, np.abs(pred - true) <= 0.1 * np.abs(true), pred == true)
-    return {"r2": 1 - ss_res / ss_tot if ss_tot else float("nan"), "smape": 100 * float(smape.mean()),
+    return {"r2": 1 - ss_res / ss_tot if ss_tot else float("nan"), "smape": smape(pred, true),
             "within10": 100 * float(within.mean()), "exact": 100 * float(np.mean(pred == true))}
 
 

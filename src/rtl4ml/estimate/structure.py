@@ -17,8 +17,9 @@ from functools import singledispatch
 
 import numpy as np
 
+from ..backends.verilog.netlist import bits_for
 from ..config import Strategy
-from ..emulate.tables import TableFunction, table_entries
+from ..emulate.tables import TableFunction, table_entries, table_index
 from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
@@ -68,12 +69,6 @@ class Structure:
             a, b = getattr(self, f.name), getattr(other, f.name)
             setattr(self, f.name, a or b if f.name == "dsp" else a + b)
         return self
-
-
-def bits_for(lo: int, hi: int) -> int:
-    if lo < 0:
-        return max(int(hi).bit_length(), (-int(lo) - 1).bit_length()) + 1
-    return max(int(hi).bit_length(), 1)
 
 
 def conversion(s: Structure, elements: int, out_bits: int) -> None:
@@ -346,12 +341,9 @@ def _pointwise_bits(impl: PointwiseImpl, kind) -> int:
 
 def _index_range(impl: PointwiseImpl) -> tuple[int, int]:
     """Table entries the input's range can read (the index is clamped to the table)."""
-    t, x = impl.table, impl.input
-    shift = x.type.frac_bits + int(np.log2(t.step))
-    first = round(t.start / t.step)
-    lo, hi = [min(max((v >> shift if shift >= 0 else v << -shift) - first, 0), t.size - 1)
-              for v in (x.raw_lo, x.raw_hi)]
-    return lo, hi
+    x = impl.input
+    lo, hi = table_index(np.array([x.raw_lo, x.raw_hi], dtype=np.int64), x.type.frac_bits, impl.table)
+    return int(lo), int(hi)
 
 
 def _reachable(impl: PointwiseImpl) -> int:
