@@ -3,6 +3,8 @@ on small hand-written designs (tests/tool_duts.py)."""
 
 from __future__ import annotations
 
+import json
+
 
 from pathlib import Path
 
@@ -144,6 +146,21 @@ def test_place_and_route_gives_fmax(rtl_dir: Path, tmp_path: Path) -> None:
     assert result.synth is not None and result.synth.ff >= 100
     assert result.utilisation["TRELLIS_FF"][0] >= 100
     assert (tmp_path / "netlist.json").is_file()
+    assert not result.out_of_context  # few ports: placed with I/O buffers and the global clock
+    assert result.utilisation["DCCA"][0] == 1
+    assert result.utilisation["TRELLIS_IO"][0] == pnr_module.top_port_bits(
+        json.loads((tmp_path / "netlist.json").read_text()))
+
+
+def test_top_port_bits_counts_the_top_modules_ports() -> None:
+    netlist = {"modules": {
+        "sub": {"attributes": {}, "ports": {"a": {"bits": [2] * 300}}},
+        "top": {"attributes": {"top": "00000000000000000000000000000001"},
+                "ports": {"clk": {"bits": [2]}, "d": {"bits": [3, 4, 5]}, "q": {"bits": [6] * 8}}},
+    }}
+    assert pnr_module.top_port_bits(netlist) == 12
+    with pytest.raises(ValueError, match="no top module"):
+        pnr_module.top_port_bits({"modules": {"sub": netlist["modules"]["sub"]}})
 
 
 def test_place_and_route_picks_the_smallest_ecp5_device_that_holds_the_design() -> None:

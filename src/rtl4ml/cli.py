@@ -224,7 +224,10 @@ def synth(
         typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))
     else:
         figures = ", ".join(f"{k} {d[k]}" for k in ("lut", "ff", "dsp", "bram", "carry", "latches"))
-        fmax = f", Fmax {d['fmax_mhz']:.1f} MHz on ECP5-{d.get('device', '?').upper()}" if "fmax_mhz" in d else ""
+        fmax = ""
+        if "fmax_mhz" in d:
+            placed = " (out of context)" if d.get("out_of_context") else ""
+            fmax = f", Fmax {d['fmax_mhz']:.1f} MHz on ECP5-{d.get('device', '?').upper()}{placed}"
         typer.echo(f"{target}{' (no DSP)' if no_dsp else ''}: {figures}" + fmax)
 
 

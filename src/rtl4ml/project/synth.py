@@ -15,6 +15,7 @@ class SynthReport:
     synth: SynthResult
     fmax_mhz: float | None = None
     device: str | None = None  # the ECP5 device placed and routed on
+    out_of_context: bool | None = None  # placed without I/O buffers and global clock
 
     def as_dict(self) -> dict:
         d = dict(self.synth.as_dict())
@@ -22,6 +23,8 @@ class SynthReport:
             d["fmax_mhz"] = self.fmax_mhz
         if self.device:
             d["device"] = self.device
+        if self.out_of_context is not None:
+            d["out_of_context"] = self.out_of_context
         return d
 
 
@@ -42,4 +45,4 @@ def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool =
     if target != "ecp5":
         raise ValueError(f"place and route is available for --target ecp5, not {target}")
     routed = place_and_route(rtl, top, dsp=dsp, **limit)  # its own synthesis is the report's
-    return SynthReport(routed.synth, routed.fmax_mhz, routed.device)
+    return SynthReport(routed.synth, routed.fmax_mhz, routed.device, routed.out_of_context)

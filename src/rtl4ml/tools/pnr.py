@@ -7,6 +7,7 @@ folder and relative file names), or a native ``nextpnr-ecp5`` on PATH.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -25,6 +26,11 @@ ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
                 "um5g-25k", "um5g-45k", "um5g-85k")
 
 DEFAULT_TIMEOUT_S = 3600.0
+
+#: The package nextpnr places on, and its user I/O pins on the smallest device (the 12k
+#: and 25k; the 45k has 203, the 85k 205).
+ECP5_PACKAGE = "CABGA381"
+ECP5_PACKAGE_IO = 197
 
 
 def fitting_device(synth: SynthResult, fill: float = 0.8) -> str:
@@ -56,6 +62,7 @@ class PnrResult:
     synth: SynthResult | None = None
     log_tail: str = ""
     device: str = ""
+    out_of_context: bool = True
 
 
 def nextpnr_ecp5_command() -> list[str]:
@@ -91,35 +98,54 @@ def parse_nextpnr_log(log: str) -> tuple[dict[str, float], dict[str, tuple[int, 
     return clocks, utilisation
 
 
+def top_port_bits(netlist: dict) -> int:
+    """The number of top-level port bits of a Yosys JSON netlist: the pins it needs."""
+    for module in netlist.get("modules", {}).values():
+        if "1" in str(module.get("attributes", {}).get("top", "")):  # Yosys writes a binary string
+            return sum(len(port.get("bits", ())) for port in module.get("ports", {}).values())
+    raise ValueError("the netlist has no top module")
+
+
 def place_and_route_netlist(
     netlist_json: str | Path,
     *,
     device: str = "25k",
     freq_mhz: float = 100.0,
-    out_of_context: bool = True,
+    out_of_context: bool | None = None,
     seed: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> PnrResult:
     """Run nextpnr-ecp5 on a Yosys JSON netlist (from ``synth_ecp5``).
 
-    ``out_of_context`` places the core without I/O buffers (wide streams exceed the
-    package's pins).
+    ``out_of_context`` places the core without I/O buffers and without the global clock
+    network (its clock is routed on general wires, which is slow to route and to run).
+    ``None`` chooses: in context when the top's ports fit the package's pins
+    (:data:`ECP5_PACKAGE_IO`), as a pixel stream does; out of context when they do not,
+    as a wide fully parallel vector may not.
     """
     if device not in ECP5_DEVICES:
         raise ValueError(f"unknown ECP5 device {device!r}; accepted: {', '.join(ECP5_DEVICES)}")
     netlist = Path(netlist_json).resolve()
     if not netlist.is_file():
         raise ValueError(f"netlist not found: {netlist}")
+    if out_of_context is None:
+        try:
+            out_of_context = top_port_bits(json.loads(netlist.read_text())) > ECP5_PACKAGE_IO
+        except ValueError as err:
+            raise ValueError(f"{netlist}: not a readable Yosys netlist ({err})") from None
     argv = nextpnr_ecp5_command() + ["--json", netlist.name, f"--{device}",
                                      "--freq", f"{freq_mhz:g}", "--seed", str(int(seed)),
                                      "--timing-allow-fail"]  # a design slower than freq_mhz still has an Fmax
     if out_of_context:
         argv.append("--out-of-context")
+    elif not device.startswith("12k"):
+        argv += ["--package", ECP5_PACKAGE]
     proc = run_tool(argv, cwd=netlist.parent, timeout_s=timeout_s, what="nextpnr-ecp5")
     log = proc.stdout + proc.stderr
     clocks, utilisation = parse_nextpnr_log(log)
     return PnrResult(fmax_mhz=min(clocks.values()) if clocks else None, clocks=clocks,
-                     utilisation=utilisation, log_tail="\n".join(log.splitlines()[-40:]))
+                     utilisation=utilisation, log_tail="\n".join(log.splitlines()[-40:]),
+                     out_of_context=out_of_context)
 
 
 def place_and_route(
@@ -130,7 +156,7 @@ def place_and_route(
     device: str = "auto",
     freq_mhz: float = 100.0,
     workdir: str | Path | None = None,
-    out_of_context: bool = True,
+    out_of_context: bool | None = None,
     seed: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     data_files: Iterable[str | Path] = (),
@@ -150,4 +176,5 @@ def place_and_route(
                                          freq_mhz=freq_mhz, out_of_context=out_of_context,
                                          seed=seed, timeout_s=timeout_s)
     return PnrResult(fmax_mhz=result.fmax_mhz, clocks=result.clocks,
-                     utilisation=result.utilisation, synth=synth, log_tail=result.log_tail, device=device)
+                     utilisation=result.utilisation, synth=synth, log_tail=result.log_tail, device=device,
+                     out_of_context=result.out_of_context)
