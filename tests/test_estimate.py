@@ -237,3 +237,50 @@ def test_cli_bad_input_is_one_line() -> None:
     assert out.exit_code == 1 and "--reuse" in out.output
     out = runner.invoke(app, ["estimate", "missing.onnx"])
     assert out.exit_code == 1 and "missing.onnx" in out.output
+
+
+def test_register_bits_are_the_output_bits_that_vary() -> None:
+    """Synthesis drops constant register bits and merges equal ones (a sign extension):
+    the estimate counts the emulator's outputs over the input range."""
+    from rtl4ml.estimate.live_bits import distinct_columns
+
+    assert distinct_columns(np.array([0, 1, 2, 3]), 12) == 2
+    assert distinct_columns(np.arange(-4, 4), 12) == 3  # bits 2..11 are one sign bit
+    assert distinct_columns(np.array([8, 8, 8]), 6) == 0
+    assert distinct_columns(np.array([0, 4, 8, 12]), 8) == 2  # the low bits stay zero
+    graph = Graph([Node("x", Input((6,))), Node("a", Activation.relu6(), ("x",))], ["a"], "clip")
+    config = {"model": {"input": "fixed<6,2>", "result": "fixed<16,4>"}}
+    # the input reaches [-2, 1.9375]: the clipped output [0, 1.9375] has 5 bits, not 16
+    assert estimate(graph, config).iloc[0].ff == 6 * 5 + 1
+
+
+def _sigmoid_layer(n: int, result: str) -> tuple[Graph, dict]:
+    graph = Graph([Node("x", Input((n,))), Node("s", Activation(K.SIGMOID), ("x",))], ["s"], "sig")
+    return graph, {"model": {"input": "fixed<14,2>", "result": result, "table_size": 1024}}
+
+
+def test_a_table_goes_to_block_ram_when_blocks_cost_less_than_its_logic() -> None:
+    """Yosys weighs a ROM's bits in logic (1/64 each on LUT6, 1/16 on LUT4) against
+    block RAMs (about 130 each): a wide 1024-entry table is a block RAM on both
+    families, a 3-bit one only on ECP5. In a block RAM the output register is the
+    block's own."""
+    wide, narrow = _sigmoid_layer(4, "fixed<15,3>"), _sigmoid_layer(4, "fixed<4,1>")
+    for (graph, config), xc7_bram, ecp5_bram in ((wide, 4, 4), (narrow, 0, 4)):
+        table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
+        assert list(table.bram) == [xc7_bram, ecp5_bram]
+        if xc7_bram:
+            assert table.iloc[0].ff == 1  # the valid bit alone
+
+
+@pytest.mark.synth
+def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
+    if shutil.which("yosys") is None:
+        pytest.skip("yosys not installed")
+    from rtl4ml.project import synthesize_folder
+
+    for name, (graph, config) in (("wide", _sigmoid_layer(2, "fixed<15,3>")), ("narrow", _sigmoid_layer(2, "fixed<4,1>"))):
+        folder = rtl4ml.convert(graph, config).write(tmp_path / name)
+        table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
+        for target, row in (("xc7", table.iloc[0]), ("ecp5", table.iloc[1])):
+            measured = synthesize_folder(folder, target).synth
+            assert (measured.bram, measured.ff) == (row.bram, row.ff), (name, target)

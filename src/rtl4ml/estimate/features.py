@@ -6,7 +6,7 @@ from __future__ import annotations
 from .structure import Structure
 
 #: structure features, in the order the learned correction reads them
-STRUCTURE_FEATURES = ("adder_bits", "mux_bits", "select_bits", "compare_bits", "reg_bits", "mult_count", "mult_bits",
+STRUCTURE_FEATURES = ("adder_bits", "mux_bits", "gate_bits", "select_bits", "compare_bits", "reg_bits", "mult_count", "mult_bits",
                       "rom_bits", "rom_words", "ram_bits", "block_ram_bits", "dsp_adder_bits", "const_product_bits", "dsp")
 
 
@@ -14,6 +14,7 @@ def structure_features(s: Structure) -> dict[str, float]:
     return {
         "adder_bits": s.adder_bits,
         "mux_bits": s.mux_bits,
+        "gate_bits": s.gate_bits,
         "select_bits": s.select_bits,
         "compare_bits": s.compare_bits,
         "reg_bits": s.reg_bits,

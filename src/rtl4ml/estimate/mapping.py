@@ -45,7 +45,8 @@ class FamilyCells:
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
-    rom_block_words: int  # constant tables of at least this many words go to block RAM (0: never)
+    rom_logic_cost: float  # synthesis's cost of a ROM bit in logic, against a block RAM's (0: never block RAM)
+    block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
     dsp_signed_only: bool  # the DSP multiplies signed operands only
     dsp_holds_product_register: bool  # synthesis moves a product's register into the DSP block
@@ -60,15 +61,15 @@ _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)
 CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=3, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
-        rom_block_words=0, dsp_min_product_bits=9, dsp_signed_only=True, dsp_holds_product_register=True,
+        rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True, dsp_holds_product_register=True,
         bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1, lutram_luts_per_cell=2),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1.5, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
-        rom_block_words=128, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
+        rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4, lutram_luts_per_cell=4),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
-        rom_block_words=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
+        rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_words=0, lutram_bits_per_cell=0,
         lutram_luts_per_cell=0),
 }
@@ -97,9 +98,17 @@ def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
     return min(mem.width, distinct) * per_bit
 
 
+def _rom_in_block(rom: Memory, cells: FamilyCells) -> bool:
+    """Whether synthesis puts a ROM into block RAM: when the blocks cost less than its
+    bits in logic, as Yosys weighs them."""
+    seen = rom.seen
+    return bool(cells.rom_logic_cost) and \
+        blocks(seen, cells.bram_shapes) * cells.block_cost < seen.depth * seen.width * cells.rom_logic_cost
+
+
 def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
-    lut = s.adder_bits + ceil(s.compare_bits / cells.compare_per_lut) + ceil(s.mux_bits / cells.mux_per_lut) \
+    lut = s.adder_bits + s.gate_bits + ceil(s.compare_bits / cells.compare_per_lut) + ceil(s.mux_bits / cells.mux_per_lut) \
         + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():
@@ -119,10 +128,12 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
     for rom, n in s.roms.items():
-        if rom.block or (cells.rom_block_words and rom.depth >= cells.rom_block_words):
-            bram += n * blocks(rom, cells.bram_shapes)
+        if rom.block or _rom_in_block(rom, cells):
+            bram += n * blocks(rom.seen, cells.bram_shapes)
+            lut += n * rom.address_luts
         else:
             lut += n * _rom_luts(rom, cells)
+            ff += n * rom.width if rom.out_reg else 0
     for ram, n in s.rams.items():
         if ram.block:
             bram += n * blocks(ram, cells.bram_shapes)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..backends.verilog.netlist import bits_for
 from ..config import Strategy
-from ..emulate.tables import TableFunction, table_entries, table_index
+from ..emulate.tables import table_index
 from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
@@ -36,15 +36,31 @@ from ..hw.records import (
     WireImpl,
 )
 from ..ir import ActivationKind
+from .live_bits import output_bits, table_lanes
 
 
 @dataclass(frozen=True)
 class Memory:
-    """A RAM or ROM of ``depth`` words of ``width`` bits; ``block``: marked for block RAM."""
+    """A RAM or ROM of ``depth`` words of ``width`` bits; ``block``: marked for block RAM.
+
+    A table ROM is read over part of its range: ``width`` and ``depth`` are the bits and
+    entries its reads reach (what its logic costs), ``seen_width`` and ``seen_depth``
+    the ROM synthesis sees when it chooses logic or block RAM (all entries, lanes
+    constant over all of them removed; 0: as read). ``out_reg``: its output register,
+    inside the block RAM when the ROM maps to one, flip-flops otherwise.
+    """
 
     width: int
     depth: int
     block: bool
+    seen_width: int = 0
+    seen_depth: int = 0
+    out_reg: bool = False
+    address_luts: int = 0  # logic on its address outside a block RAM (a logic ROM absorbs it)
+
+    @property
+    def seen(self) -> Memory:
+        return Memory(self.seen_width or self.width, self.seen_depth or self.depth, self.block)
 
 
 @dataclass
@@ -53,6 +69,7 @@ class Structure:
 
     adder_bits: int = 0  # two-operand adders and subtractors
     mux_bits: int = 0  # 2:1 multiplexer bits
+    gate_bits: int = 0  # two-input gates (a ReLU's sign ? 0 : x): a LUT each, never shared
     select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
@@ -293,50 +310,44 @@ def _uses_rom(impl: DenseImpl) -> bool:
 # ---- per-element and joining engines ----------------------------------------------------
 @structure.register
 def _(impl: PointwiseImpl) -> Structure:
-    s, n, w = Structure(), impl.output.elements, impl.output.type.width
+    s, n = Structure(), impl.output.elements
     kind = None if impl.activation is None else impl.activation.kind
+    live = output_bits(impl)
+    registers = live * impl.latency
     if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
-        # a ROM of the entries the input reaches, in the output bits that vary
-        s.roms[Memory(_pointwise_bits(impl, kind), _reachable(impl), False)] += n
-        s.compare_bits += 2 * n * impl.input.type.width  # the index clamp
+        # a ROM of the entries the input reaches, in the output bits that vary, with its
+        # output register (in the block RAM when it maps to one)
+        seen = Memory(live, _reachable(impl), False, table_lanes(kind, impl.table, impl.output.type),
+                      impl.table.size, out_reg=impl.latency > 0, address_luts=1)
+        s.roms[seen] += n
+        registers -= live if impl.latency else 0
+        lo, hi = _scaled_index(impl)  # clamped to the table on each side it leaves
+        s.compare_bits += n * ((lo < 0) + (hi >= impl.table.size)) * bits_for(lo, hi)
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         lo, hi = impl.input.raw_lo, impl.input.raw_hi
         if kind is ActivationKind.RELU and lo < 0:
-            s.mux_bits += n * bits_for(0, max(hi, 0))  # sign ? 0 : x
+            s.gate_bits += n * bits_for(0, max(hi, 0))  # sign ? 0 : x
             lo, hi = 0, max(hi, 0)
         _known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
     else:
-        conversion(s, n, w)
+        conversion(s, n, live)
         if kind in (ActivationKind.LEAKY_RELU, ActivationKind.HARD_SIGMOID) and impl.param is not None:
             # x * alpha as shifts and adds of alpha's canonical signed digits (+ beta)
             alpha = int(impl.param.quantize(impl.activation.alpha))
             width = impl.input.type.width + max(abs(alpha).bit_length(), 1)
             s.const_products[impl.input.type.width, len(csd_digits(alpha)), width] += n
             s.mux_bits += n * width
-    s.reg_bits += n * _pointwise_bits(impl, kind) * impl.latency + impl.latency
+    s.reg_bits += n * registers + impl.latency
     return s
 
 
-def _pointwise_bits(impl: PointwiseImpl, kind) -> int:
-    """Bits of one output value that are not constant: a table's entries the input can
-    read, or the range a ReLU, clip or plain conversion gives (its new LSBs are zero)."""
-    x, y = impl.input, impl.output.type
-    if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
-        lo, hi = _index_range(impl)
-        fn = TableFunction.TANH if kind is ActivationKind.TANH else TableFunction.SIGMOID
-        used = y.requantize(table_entries(fn, impl.table), impl.table.precision)[lo: hi + 1].astype(np.int64)
-        varying = np.bitwise_or.reduce((used ^ used[0]) & ((1 << y.width) - 1))
-        return max(int(varying).bit_count(), 1)
-    if kind not in (None, ActivationKind.LINEAR, ActivationKind.RELU, ActivationKind.CLIP):
-        return y.width
-    shift = y.frac_bits - x.type.frac_bits
-    lo, hi = x.raw_lo, x.raw_hi
-    if kind is ActivationKind.RELU:
-        lo, hi = max(lo, 0), max(hi, 0)
-    lo, hi = (lo << shift, hi << shift) if shift >= 0 else (lo >> -shift, hi >> -shift)
-    if kind is ActivationKind.CLIP or not (y.raw_min <= lo and hi <= y.raw_max):
-        return y.width  # clipped or converted with overflow: the whole type
-    return max(bits_for(lo, hi) - max(shift, 0), 1)
+def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
+    """The table index of the input's range before it is clamped to the table."""
+    x, table = impl.input, impl.table
+    shift = x.type.frac_bits + int(np.log2(table.step))
+    first = round(table.start / table.step)
+    lo, hi = (x.raw_lo >> shift, x.raw_hi >> shift) if shift >= 0 else (x.raw_lo << -shift, x.raw_hi << -shift)
+    return lo - first, hi - first
 
 
 def _index_range(impl: PointwiseImpl) -> tuple[int, int]:
