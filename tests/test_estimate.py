@@ -284,3 +284,19 @@ def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
         for target, row in (("xc7", table.iloc[0]), ("ecp5", table.iloc[1])):
             measured = synthesize_folder(folder, target).synth
             assert (measured.bram, measured.ff) == (row.bram, row.ff), (name, target)
+
+
+def test_a_model_estimated_again_reuses_its_plans_and_gives_the_same_rows() -> None:
+    from rtl4ml.estimate import run
+    from rtl4ml.frontends.dispatch import load_model
+
+    model = load_model(MLP)
+    first = estimate(model, precision="fixed<12,4>", reuse_factor=2, device="xc7z020", clock_mhz=200)
+    converter = run.converter_for(model, None)
+    again = estimate(model, precision="fixed<12,4>", reuse_factor=2, device="xc7z020", clock_mhz=200)
+    assert run.converter_for(model, None) is converter and len(converter._planned) == 1
+    assert first.equals(again)
+    for _ in range(run.RECENT_MODELS + 1):
+        estimate(small_mlp(), reuse_factor=2)  # other models push it out, never beyond the bound
+    assert len(run._RECENT) <= run.RECENT_MODELS
+    assert estimate(model, precision="fixed<12,4>", reuse_factor=2, device="xc7z020", clock_mhz=200).equals(first)

@@ -8,6 +8,7 @@ structure (:mod:`.structure`) mapped onto the device family's cells (:mod:`.mapp
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -74,11 +75,13 @@ def _types_key(config: Config) -> str:
 
 
 class Converter:
-    """Converts a model under many configs, once per distinct set of types."""
+    """Converts a model under many configs, once per distinct set of types, and plans
+    each hardware configuration once."""
 
     def __init__(self, imported, calibration=None):
         self.imported, self.calibration = imported, calibration
         self._designs: dict[str, object] = {}
+        self._planned: dict[str, Planned] = {}
 
     def known(self, design) -> None:
         """Reuse ``design`` (already converted) for its config's types."""
@@ -91,6 +94,30 @@ class Converter:
         if key not in self._designs:
             self._designs[key] = convert(self.imported, config, self.calibration)
         return replace(self._designs[key], config=config)
+
+    def planned(self, point: HwPoint) -> Planned:
+        key = repr(point.config)
+        if key not in self._planned:
+            self._planned[key] = plan_point(self, point)
+        return replace(self._planned[key], point=point)
+
+
+#: converters of the models estimated last, so that a model estimated again (one
+#: configuration at a time, as a search does) is not converted and planned again
+_RECENT: OrderedDict[tuple[int, int], Converter] = OrderedDict()
+RECENT_MODELS = 4
+
+
+def converter_for(imported, calibration) -> Converter:
+    """The converter of ``imported`` (the model object itself, not an equal one)."""
+    key = (id(imported), id(calibration))
+    conv = _RECENT.get(key)
+    if conv is None or conv.imported is not imported or conv.calibration is not calibration:
+        conv = _RECENT[key] = Converter(imported, calibration)
+        while len(_RECENT) > RECENT_MODELS:
+            _RECENT.popitem(last=False)
+    _RECENT.move_to_end(key)
+    return conv
 
 
 def design_structure(design) -> tuple[Structure, int, int]:
@@ -250,11 +277,14 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
         imported, base = load_model(model), _as_config(config)
     reads = read_points(grid)
     correction = None if correction is False else load_correction(correction)
-    converter, rows = Converter(imported, calibration), []
     if isinstance(model, Design):
+        converter = Converter(imported, calibration)
         converter.known(model)  # its types may have come from calibration data
+    else:
+        converter = converter_for(imported, calibration)
+    rows = []
     for point in hw_points(base, grid):
-        planned, costs = plan_point(converter, point), Costing(correction)
+        planned, costs = converter.planned(point), Costing(correction)
         for read in reads:
             rows.extend(rows_for(planned, read, per_layer, costs))
     return _table(pd, rows, per_layer)
@@ -263,13 +293,24 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
 def _table(pd, rows: list[dict], per_layer: bool):
     """The rows as a DataFrame: settings first, then the layer, the figures, the note;
     counts as nullable integers (empty where a row has no figures)."""
-    table = pd.DataFrame(rows)
-    front = [c for c in (*GRID_KEYS, "family") if c in table.columns] + (["layer", "kind"] if per_layer else [])
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    front = [c for c in (*GRID_KEYS, "family") if c in names] + (["layer", "kind"] if per_layer else [])
     back = ["resources", "note"]
-    table = table[front + [c for c in table.columns if c not in front + back] + back]
-    types = {c: "Int64" for c in (*RESOURCES, "latency_cycles", "interval_cycles")}
-    types.update({c: "Float64" for c in table.columns if c in ("latency_ns", "throughput_per_s") or c.endswith("_pct")})
-    return table.astype(types)
+    order = front + [c for c in names if c not in front + back] + back
+    columns = {}
+    for c in order:
+        values = [row.get(c) for row in rows]
+        if c in _COUNTS:
+            columns[c] = pd.array(values, dtype="Int64")
+        elif c in _RATES or c.endswith("_pct"):
+            columns[c] = pd.array(values, dtype="Float64")
+        else:
+            columns[c] = values
+    return pd.DataFrame(columns, columns=order)
+
+
+_COUNTS = frozenset((*RESOURCES, "latency_cycles", "interval_cycles"))
+_RATES = frozenset(("latency_ns", "throughput_per_s"))
 
 
 __all__ = ["DESIGN_ROW", "estimate"]
