@@ -171,7 +171,8 @@ def test_place_and_route_picks_the_smallest_ecp5_device_that_holds_the_design() 
         return SynthResult(Target.ECP5, lut, ff, dsp, bram, carry, 0, lutram)
 
     assert fitting_device(result(lut=1000, ff=1000)) == "25k"
-    assert fitting_device(result(lut=4247, ff=21190, carry=13398, lutram=66)) == "45k"  # carries are 2 LUT4s
-    assert fitting_device(result(lut=100, ff=30000)) == "45k"  # flip-flops count too
+    assert fitting_device(result(lut=4247, ff=21190, carry=13398, lutram=66)) == "85k"  # carries are 2 LUT4s
+    assert fitting_device(result(lut=4247, ff=21190, carry=5000)) == "45k"
+    assert fitting_device(result(lut=100, ff=20000)) == "45k"  # flip-flops count too
     assert fitting_device(result(lut=100, dsp=100)) == "85k"
     assert fitting_device(result(lut=10**6)) == "85k"  # the largest when none holds it
