@@ -118,6 +118,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         else:
             lut += n * digits * width
     in_dsp = s.dsp and has_dsp
+    if not (in_dsp and cells.dsp_holds_product_register):
+        ff += s.dsp_side_regs
     for key, n in s.product_regs.items():
         if not (in_dsp and key[2] >= cells.dsp_min_product_bits and cells.dsp_holds_product_register):
             ff += n * key[2]

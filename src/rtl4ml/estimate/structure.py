@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from functools import singledispatch
+from functools import lru_cache, singledispatch
 
 import numpy as np
 
 from ..backends.verilog.netlist import bits_for
 from ..config import Strategy
-from ..emulate.tables import table_index
+from ..emulate.tables import TableFunction, table_entries, table_index
 from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
@@ -75,6 +75,7 @@ class Structure:
     reg_bits: int = 0  # flip-flops
     multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
     product_regs: Counter = field(default_factory=Counter)  # multipliers (keys as above) whose product is registered
+    dsp_side_regs: int = 0  # register bits next to DSP multipliers (operands' last stages, products) a DSP can hold
     dsp: bool = False  # multipliers map to DSP blocks
     const_products: Counter = field(default_factory=Counter)  # (x bits, digits, width) -> how many
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
@@ -395,8 +396,51 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.multipliers[t_bits, t_inv, t_bits + t_inv, False] += n  # unsigned
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     conversion(s, n, y_bits)
-    s.reg_bits += impl.latency * impl.input.bits + impl.latency
+    regs, side = _softmax_group_registers(impl)
+    s.reg_bits += groups * regs + impl.output.bits + impl.latency
+    s.dsp_side_regs += groups * side
     return s
+
+
+@lru_cache(maxsize=256)
+def _table_range(fn: TableFunction, table) -> tuple[int, int]:
+    """The smallest and largest raw entry of a table, in its own precision."""
+    entries = table_entries(fn, table)
+    raw = table.precision.requantize(entries, table.precision).astype(np.int64)
+    return int(raw.min()), int(raw.max())
+
+
+def _softmax_group_registers(impl: SoftmaxImpl) -> tuple[int, int]:
+    """Register bits of one group's pipeline, as the emitter's stages place them: each
+    value is carried from the cycle that makes it to the last cycle that reads it. The
+    register right after a table read is the table's own (synthesis reads the table
+    synchronously), and only the bits a later table index or conversion reads are kept.
+    Returns (registers in logic, registers a DSP block can hold: each exponential's last
+    stage into its multiplier)."""
+    d, g, levels = impl.depths, impl.group, impl.adder_levels
+
+    def carried(width: int, made: int, used: int, after_table: bool = False) -> int:
+        return width * max(cycle_of(used, levels) - cycle_of(made, levels) - after_table, 0)
+
+    x_lo, x_hi = impl.input.raw_lo, impl.input.raw_hi
+    x_bits = bits_for(x_lo, x_hi)
+    te, ti = impl.exp_table.precision, impl.inv_table.precision
+    e_lo, e_hi = _table_range(TableFunction.EXP_NEG, impl.exp_table)
+    i_lo, i_hi = _table_range(TableFunction.INVERSE, impl.inv_table)
+    shift = te.frac_bits + int(np.log2(impl.inv_table.step))  # the inverse table's index of the total
+    index_bits = bits_for((g * e_lo) >> shift, (g * e_hi) >> shift)
+    drop = te.frac_bits + ti.frac_bits - impl.output.type.frac_bits - 1  # product bits below the rounding bit
+    product_bits = bits_for((e_lo * i_lo) >> drop, (e_hi * i_hi) >> drop)
+    regs = g * carried(x_bits, 0, d.diff)  # the inputs, read again by the differences
+    regs += tree_registers(g, x_bits, levels, d.diff - d.max)[0]  # the max tree and its result
+    regs += g * carried(bits_for(0, x_hi - x_lo), d.diff, d.exp)  # the differences
+    e_bits = bits_for(e_lo, e_hi)
+    e_stages = max(cycle_of(d.product, levels) - cycle_of(d.exp, levels) - 1, 0)  # read again by the products
+    held = g * min(e_stages, 1) * e_bits
+    regs += g * (max(e_stages - 1, 0) * e_bits + product_bits * (cycle_of(d.out, levels) > cycle_of(d.product, levels)))
+    regs += tree_registers(g, index_bits, levels, d.inv - d.sum, start=d.exp)[0]  # the sum tree and its total
+    regs += carried(bits_for(i_lo, i_hi), d.inv, d.product, after_table=True)
+    return regs, held
 
 
 @structure.register
