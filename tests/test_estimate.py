@@ -22,7 +22,7 @@ from rtl4ml.estimate.mapping import CELLS, blocks, cost
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
-from rtl4ml.ir import Activation, Flatten, Graph, Input, Node, Padding, Pool, PoolKind
+from rtl4ml.ir import Activation, Flatten, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
 
 MLP = "examples/models/jet_mlp.onnx"
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
@@ -278,7 +278,8 @@ def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
         pytest.skip("yosys not installed")
     from rtl4ml.project import synthesize_folder
 
-    for name, (graph, config) in (("wide", _sigmoid_layer(2, "fixed<15,3>")), ("narrow", _sigmoid_layer(2, "fixed<4,1>"))):
+    for name, result in (("wide", "fixed<15,3>"), ("narrow", "fixed<4,1>")):
+        graph, config = _sigmoid_layer(2, result)
         folder = rtl4ml.convert(graph, config).write(tmp_path / name)
         table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
         for target, row in (("xc7", table.iloc[0]), ("ecp5", table.iloc[1])):
@@ -286,17 +287,33 @@ def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
             assert (measured.bram, measured.ff) == (row.bram, row.ff), (name, target)
 
 
-def test_a_model_estimated_again_reuses_its_plans_and_gives_the_same_rows() -> None:
-    from rtl4ml.estimate import run
+def test_an_imported_model_estimated_again_reuses_its_plans() -> None:
+    from rtl4ml.estimate import clear_cache, run
     from rtl4ml.frontends.dispatch import load_model
 
     model = load_model(MLP)
-    first = estimate(model, precision="fixed<12,4>", reuse_factor=2, device="xc7z020", clock_mhz=200)
+    kw = dict(precision="fixed<12,4>", device="xc7z020", clock_mhz=200)
+    first = estimate(model, reuse_factor=2, **kw)
     converter = run.converter_for(model, None)
-    again = estimate(model, precision="fixed<12,4>", reuse_factor=2, device="xc7z020", clock_mhz=200)
-    assert run.converter_for(model, None) is converter and len(converter._planned) == 1
-    assert first.equals(again)
-    for _ in range(run.RECENT_MODELS + 1):
-        estimate(small_mlp(), reuse_factor=2)  # other models push it out, never beyond the bound
-    assert len(run._RECENT) <= run.RECENT_MODELS
-    assert estimate(model, precision="fixed<12,4>", reuse_factor=2, device="xc7z020", clock_mhz=200).equals(first)
+    assert len(converter._planned) == 1
+    assert estimate(model, reuse_factor=2, **kw).equals(first)
+    assert run.converter_for(model, None) is converter and len(converter._planned) == 1  # planned once
+    other = estimate(model, reuse_factor=4, **kw)
+    assert len(converter._planned) == 2 and other.iloc[0].interval_cycles != first.iloc[0].interval_cycles
+    for _ in range(run.RECENT_MODELS):
+        estimate(load_model(MLP), reuse_factor=2)  # other models push it out
+    assert run.converter_for(model, None) is not converter
+    assert estimate(model, reuse_factor=2, **kw).equals(first)
+    estimate(MLP, reuse_factor=2)  # a path is imported anew: nothing kept for it
+    clear_cache()
+    assert not run._RECENT
+
+
+def test_softmax_with_a_fine_inverse_table_or_a_wide_result_is_estimated() -> None:
+    """Shifts that come out negative (the inverse table finer than the exp table's
+    fraction bits, a result with more fraction bits than the product) are left shifts."""
+    graph = Graph([Node("x", Input((2,))), Node("s", Softmax(), ("x",))], ["s"], "sm")
+    for model in ({"table": "ufixed<8,1>", "table_size": 4096},
+                  {"table": "ufixed<4,1>", "inv_table": "ufixed<4,1>", "table_size": 8, "result": "ufixed<18,1>"}):
+        row = estimate(graph, {"model": {"input": "fixed<8,3>", **model}}, correction=False).iloc[0]
+        assert row.note == "" and row.ff > 0 and row.lut > 0

@@ -4,8 +4,6 @@ on small hand-written designs (tests/tool_duts.py)."""
 from __future__ import annotations
 
 import json
-
-
 from pathlib import Path
 
 import pytest
@@ -159,8 +157,10 @@ def test_top_port_bits_counts_the_top_modules_ports() -> None:
                 "ports": {"clk": {"bits": [2]}, "d": {"bits": [3, 4, 5]}, "q": {"bits": [6] * 8}}},
     }}
     assert pnr_module.top_port_bits(netlist) == 12
-    with pytest.raises(ValueError, match="no top module"):
+    with pytest.raises(ValueError, match="no module has the top attribute"):
         pnr_module.top_port_bits({"modules": {"sub": netlist["modules"]["sub"]}})
+    with pytest.raises(ValueError, match="not a Yosys JSON netlist"):
+        pnr_module.top_port_bits({"modules": []})
 
 
 def test_place_and_route_picks_the_smallest_ecp5_device_that_holds_the_design() -> None:

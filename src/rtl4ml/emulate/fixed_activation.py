@@ -12,9 +12,7 @@ import numpy as np
 from ..fixed import FixedType, Overflow
 from ..ir import Activation, ActivationKind, NodePrecision
 from .carrier import fit
-from .tables import TableFunction, lookup
-
-_TABLE_FN = {ActivationKind.TANH: TableFunction.TANH, ActivationKind.SIGMOID: TableFunction.SIGMOID}
+from .tables import TABLE_ACTIVATIONS, lookup
 
 
 def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePrecision) -> np.ndarray:
@@ -31,8 +29,8 @@ def activate(raw: np.ndarray, t: FixedType, act: Activation | None, p: NodePreci
         # max(convert(x), 0) == convert(max(x, 0)), one pass cheaper
         y = result.from_raw(raw, f)
         return np.maximum(y, 0, out=y) if y is not raw else np.maximum(y, 0)
-    if kind in _TABLE_FN:
-        entries = lookup(_TABLE_FN[kind], raw, f, p.table)
+    if kind in TABLE_ACTIVATIONS:
+        entries = lookup(TABLE_ACTIVATIONS[kind], raw, f, p.table)
         return result.requantize(entries, p.table.precision)
     param = p.param
     pf = param.frac_bits

@@ -21,7 +21,7 @@ from enum import Enum
 
 import numpy as np
 
-from ..ir import Table
+from ..ir import ActivationKind, Table
 
 
 class TableFunction(Enum):
@@ -29,6 +29,10 @@ class TableFunction(Enum):
     SIGMOID = "sigmoid"
     EXP_NEG = "exp(-x)"
     INVERSE = "1/x"
+
+
+#: the activations computed from a table, and their tables' functions
+TABLE_ACTIVATIONS = {ActivationKind.TANH: TableFunction.TANH, ActivationKind.SIGMOID: TableFunction.SIGMOID}
 
 
 def table_entries(fn: TableFunction, table: Table) -> np.ndarray:
@@ -46,11 +50,15 @@ def table_entries(fn: TableFunction, table: Table) -> np.ndarray:
     return table.precision.quantize(values)
 
 
+def index_scaling(frac_bits: int, table: Table) -> tuple[int, int]:
+    """(shift, first): an input's unclamped entry index is ``floor(raw * 2**-shift) - first``
+    for raw values with ``frac_bits`` fraction bits."""
+    return frac_bits + int(math.log2(table.step)), round(table.start / table.step)
+
+
 def table_index(raw: np.ndarray, frac_bits: int, table: Table) -> np.ndarray:
     """Entry index (int64) for raw inputs with ``frac_bits`` fraction bits."""
-    step_exp = int(math.log2(table.step))
-    shift = frac_bits + step_exp  # x / step = raw * 2**-shift
-    first = round(table.start / table.step)
+    shift, first = index_scaling(frac_bits, table)  # x / step = raw * 2**-shift
     if raw.dtype == np.float64:
         scaled = np.floor(raw * 2.0**-shift)
     elif shift >= 0:

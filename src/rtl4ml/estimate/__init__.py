@@ -2,6 +2,6 @@
 hardware across configurations (:func:`estimate`)."""
 
 from . import stream_structure  # noqa: F401 - registers the pixel-stream parts' structure
-from .run import DESIGN_ROW, estimate
+from .run import DESIGN_ROW, clear_cache, estimate
 
-__all__ = ["DESIGN_ROW", "estimate"]
+__all__ = ["DESIGN_ROW", "clear_cache", "estimate"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 from .structure import Structure
 
 #: structure features, in the order the learned correction reads them
-STRUCTURE_FEATURES = ("adder_bits", "mux_bits", "gate_bits", "select_bits", "compare_bits", "reg_bits", "mult_count", "mult_bits",
-                      "rom_bits", "rom_words", "ram_bits", "block_ram_bits", "dsp_adder_bits", "const_product_bits", "dsp")
+STRUCTURE_FEATURES = ("adder_bits", "mux_bits", "gate_bits", "select_bits", "compare_bits", "reg_bits", "mult_count",
+                      "mult_bits", "rom_bits", "rom_words", "ram_bits", "block_ram_bits", "dsp_adder_bits",
+                      "const_product_bits", "dsp")
 
 
 def structure_features(s: Structure) -> dict[str, float]:

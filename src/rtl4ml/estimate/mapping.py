@@ -61,12 +61,14 @@ _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)
 CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=3, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
-        rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True, dsp_holds_product_register=True,
-        bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1, lutram_luts_per_cell=2),
+        rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
+        dsp_holds_product_register=True, bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1,
+        lutram_luts_per_cell=2),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1.5, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
-        rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
-        bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4, lutram_luts_per_cell=4),
+        rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
+        dsp_holds_product_register=False, bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4,
+        lutram_luts_per_cell=4),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
@@ -108,8 +110,8 @@ def _rom_in_block(rom: Memory, cells: FamilyCells) -> bool:
 
 def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
-    lut = s.adder_bits + s.gate_bits + ceil(s.compare_bits / cells.compare_per_lut) + ceil(s.mux_bits / cells.mux_per_lut) \
-        + ceil(s.select_bits / cells.select_per_lut)
+    lut = s.adder_bits + s.gate_bits + ceil(s.compare_bits / cells.compare_per_lut) \
+        + ceil(s.mux_bits / cells.mux_per_lut) + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():
         # a narrow input: each product bit is one LUT of the input bits; else shifts and adds
@@ -135,7 +137,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
             lut += n * rom.address_luts
         else:
             lut += n * _rom_luts(rom, cells)
-            ff += n * rom.width if rom.out_reg else 0
+            ff += (n * rom.width) if rom.out_reg else 0
     for ram, n in s.rams.items():
         if ram.block:
             bram += n * blocks(ram, cells.bram_shapes)

@@ -76,12 +76,12 @@ def _types_key(config: Config) -> str:
 
 class Converter:
     """Converts a model under many configs, once per distinct set of types, and plans
-    each hardware configuration once."""
+    each hardware configuration once (the last :data:`PLANS_KEPT` of them)."""
 
     def __init__(self, imported, calibration=None):
         self.imported, self.calibration = imported, calibration
         self._designs: dict[str, object] = {}
-        self._planned: dict[str, Planned] = {}
+        self._planned: OrderedDict[str, Planned] = OrderedDict()
 
     def known(self, design) -> None:
         """Reuse ``design`` (already converted) for its config's types."""
@@ -99,13 +99,22 @@ class Converter:
         key = repr(point.config)
         if key not in self._planned:
             self._planned[key] = plan_point(self, point)
+            while len(self._planned) > PLANS_KEPT:
+                self._planned.popitem(last=False)
+        self._planned.move_to_end(key)
         return replace(self._planned[key], point=point)
 
 
-#: converters of the models estimated last, so that a model estimated again (one
-#: configuration at a time, as a search does) is not converted and planned again
+#: converters of the imported models estimated last, so that a model estimated again
+#: (one configuration at a time, as a search does) is not converted and planned again
 _RECENT: OrderedDict[tuple[int, int], Converter] = OrderedDict()
 RECENT_MODELS = 4
+PLANS_KEPT = 20_000
+
+
+def clear_cache() -> None:
+    """Forget the conversions and plans kept between calls of :func:`estimate`."""
+    _RECENT.clear()
 
 
 def converter_for(imported, calibration) -> Converter:
@@ -264,11 +273,17 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
     default; False: none). ``resources`` says which: "learned", or "analytic" where no
     correction covers the family (or a layer lies beyond the trained designs, named in
     ``note``).
+
+    An imported model (:func:`rtl4ml.frontends.dispatch.load_model`'s result) keeps its
+    conversions and plans between calls, so that estimating it again, one configuration
+    at a time, is fast; :func:`clear_cache` forgets them. Warnings of a conversion are
+    given the first time only.
     """
     import pandas as pd
 
     from ..api import Design, _as_config
     from ..frontends.dispatch import load_model
+    from ..frontends.model import ImportedModel
 
     check_keys(grid)
     if isinstance(model, Design):
@@ -277,11 +292,12 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
         imported, base = load_model(model), _as_config(config)
     reads = read_points(grid)
     correction = None if correction is False else load_correction(correction)
-    if isinstance(model, Design):
-        converter = Converter(imported, calibration)
-        converter.known(model)  # its types may have come from calibration data
-    else:
+    if isinstance(model, ImportedModel):  # kept between calls: the same object is the same model
         converter = converter_for(imported, calibration)
+    else:  # a path or a framework model is imported anew each call
+        converter = Converter(imported, calibration)
+    if isinstance(model, Design):
+        converter.known(model)  # its types may have come from calibration data
     rows = []
     for point in hw_points(base, grid):
         planned, costs = converter.planned(point), Costing(correction)
@@ -313,4 +329,4 @@ _COUNTS = frozenset((*RESOURCES, "latency_cycles", "interval_cycles"))
 _RATES = frozenset(("latency_ns", "throughput_per_s"))
 
 
-__all__ = ["DESIGN_ROW", "estimate"]
+__all__ = ["DESIGN_ROW", "clear_cache", "estimate"]

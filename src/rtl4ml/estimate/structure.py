@@ -5,21 +5,23 @@ bits. Family-independent; :mod:`.mapping` turns it into LUT/FF/DSP/BRAM of a fam
 The counts follow the engines the Verilog backend generates (``hw.records`` documents
 them): the adder graph's nodes with the widths of their exact ranges, the register
 stages the cycle model places, line buffers and FIFOs with their depth and width.
-They do not see what synthesis later merges or removes; that is the learned
-correction's job.
+What synthesis removes or moves is counted where it is known: register bits that stay
+constant or repeat another (:mod:`.live_bits`), bits nothing reads, tables and registers
+that go into block RAM or DSP blocks (decided in :mod:`.mapping`). The rest is the
+learned correction's job.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, fields
-from functools import lru_cache, singledispatch
+from functools import singledispatch
 
 import numpy as np
 
 from ..backends.verilog.netlist import bits_for
 from ..config import Strategy
-from ..emulate.tables import TableFunction, table_entries, table_index
+from ..emulate.tables import TABLE_ACTIVATIONS, TableFunction, index_scaling, table_index
 from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
@@ -35,8 +37,8 @@ from ..hw.records import (
     Stream,
     WireImpl,
 )
-from ..ir import ActivationKind
-from .live_bits import output_bits, table_lanes
+from ..ir import ActivationKind, Table
+from .live_bits import output_bits, table_lanes, table_values
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,11 @@ class Structure:
         return self
 
 
+def shift_right(value: int, shift: int) -> int:
+    """``value * 2**-shift`` rounded down: a right shift, or a left one when ``shift`` < 0."""
+    return value >> shift if shift >= 0 else value << -shift
+
+
 def conversion(s: Structure, elements: int, out_bits: int) -> None:
     """Rounding and saturation to a result type, the values unknown: an adder and a clamp
     per element."""
@@ -104,7 +111,7 @@ def _known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, 
     shift = y.frac_bits - frac
     if shift < 0 and y.rounding is not Rounding.TRN:
         s.adder_bits += elements * bits_for(lo, hi)
-    lo, hi = (lo << shift, hi << shift) if shift >= 0 else (lo >> -shift, hi >> -shift)
+    lo, hi = shift_right(lo, -shift), shift_right(hi, -shift)
     if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
         s.compare_bits += elements * bits_for(lo, hi)
         s.mux_bits += elements * y.width
@@ -315,15 +322,18 @@ def _(impl: PointwiseImpl) -> Structure:
     kind = None if impl.activation is None else impl.activation.kind
     live = output_bits(impl)
     registers = live * impl.latency
-    if kind in (ActivationKind.TANH, ActivationKind.SIGMOID) and impl.table is not None:
+    lo, hi = _scaled_index(impl) if kind in TABLE_ACTIVATIONS and impl.table is not None else (0, 0)
+    if kind in TABLE_ACTIVATIONS and impl.table is not None and hi >= 0 and lo < impl.table.size:
         # a ROM of the entries the input reaches, in the output bits that vary, with its
-        # output register (in the block RAM when it maps to one)
-        seen = Memory(live, _reachable(impl), False, table_lanes(kind, impl.table, impl.output.type),
-                      impl.table.size, out_reg=impl.latency > 0, address_luts=1)
-        s.roms[seen] += n
-        registers -= live if impl.latency else 0
-        lo, hi = _scaled_index(impl)  # clamped to the table on each side it leaves
+        # output register (in the block RAM when it maps to one); the index is clamped to
+        # the table on each side the input's range leaves it (inside it, a constant)
+        fn = TABLE_ACTIVATIONS[kind]
+        s.roms[Memory(live, _reachable(impl), False, table_lanes(fn, impl.table, impl.output.type), impl.table.size,
+                      out_reg=True, address_luts=1)] += n
+        registers -= live
         s.compare_bits += n * ((lo < 0) + (hi >= impl.table.size)) * bits_for(lo, hi)
+    elif kind in TABLE_ACTIVATIONS:
+        pass  # the whole range reads one entry: a constant
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         lo, hi = impl.input.raw_lo, impl.input.raw_hi
         if kind is ActivationKind.RELU and lo < 0:
@@ -344,11 +354,9 @@ def _(impl: PointwiseImpl) -> Structure:
 
 def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
     """The table index of the input's range before it is clamped to the table."""
-    x, table = impl.input, impl.table
-    shift = x.type.frac_bits + int(np.log2(table.step))
-    first = round(table.start / table.step)
-    lo, hi = (x.raw_lo >> shift, x.raw_hi >> shift) if shift >= 0 else (x.raw_lo << -shift, x.raw_hi << -shift)
-    return lo - first, hi - first
+    x = impl.input
+    shift, first = index_scaling(x.type.frac_bits, impl.table)
+    return shift_right(x.raw_lo, shift) - first, shift_right(x.raw_hi, shift) - first
 
 
 def _index_range(impl: PointwiseImpl) -> tuple[int, int]:
@@ -389,58 +397,68 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.compare_bits += groups * (g - 1) * x_bits  # the max tree
     s.mux_bits += groups * (g - 1) * x_bits
     s.adder_bits += n * (x_bits + 1)  # the differences
-    s.roms[Memory(t_bits, impl.exp_table.size, False)] += n
     s.adder_bits += groups * (g - 1) * (t_bits + g.bit_length())  # the sum tree
-    s.roms[Memory(impl.inv_table.precision.width, impl.inv_table.size, False)] += groups
     t_inv = impl.inv_table.precision.width
     s.multipliers[t_bits, t_inv, t_bits + t_inv, False] += n  # unsigned
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     conversion(s, n, y_bits)
-    regs, side = _softmax_group_registers(impl)
-    s.reg_bits += groups * regs + impl.output.bits + impl.latency
-    s.dsp_side_regs += groups * side
+    regs = _softmax_registers(impl)
+    for fn, table, count, registered in ((TableFunction.EXP_NEG, impl.exp_table, n, regs.exp_read),
+                                         (TableFunction.INVERSE, impl.inv_table, groups, regs.inv_read)):
+        lo, hi = _table_range(fn, table)
+        s.roms[Memory(bits_for(lo, hi), table.size, False, table_lanes(fn, table, table.precision), table.size,
+                      out_reg=registered)] += count
+    s.reg_bits += groups * regs.logic + impl.output.bits + impl.latency
+    s.dsp_side_regs += groups * regs.beside_dsp
     return s
 
 
-@lru_cache(maxsize=256)
-def _table_range(fn: TableFunction, table) -> tuple[int, int]:
+def _table_range(fn: TableFunction, table: Table) -> tuple[int, int]:
     """The smallest and largest raw entry of a table, in its own precision."""
-    entries = table_entries(fn, table)
-    raw = table.precision.requantize(entries, table.precision).astype(np.int64)
-    return int(raw.min()), int(raw.max())
+    values = table_values(fn, table, table.precision)
+    return int(values.min()), int(values.max())
 
 
-def _softmax_group_registers(impl: SoftmaxImpl) -> tuple[int, int]:
-    """Register bits of one group's pipeline, as the emitter's stages place them: each
-    value is carried from the cycle that makes it to the last cycle that reads it. The
-    register right after a table read is the table's own (synthesis reads the table
-    synchronously), and only the bits a later table index or conversion reads are kept.
-    Returns (registers in logic, registers a DSP block can hold: each exponential's last
-    stage into its multiplier)."""
+@dataclass(frozen=True)
+class SoftmaxRegisters:
+    """Register bits of one softmax group beyond its output register: ``logic`` in
+    flip-flops, ``beside_dsp`` next to the multipliers (the exponentials' last two stages
+    and the products), which a DSP block can hold; whether each table's read is
+    registered (the table's own output register)."""
+
+    logic: int
+    beside_dsp: int
+    exp_read: bool
+    inv_read: bool
+
+
+def _softmax_registers(impl: SoftmaxImpl) -> SoftmaxRegisters:
+    """As the emitter's stages place them: each value is carried from the cycle that
+    makes it to the last cycle that reads it, in the bits a later table index or
+    conversion reads (synthesis removes the others)."""
     d, g, levels = impl.depths, impl.group, impl.adder_levels
 
-    def carried(width: int, made: int, used: int, after_table: bool = False) -> int:
-        return width * max(cycle_of(used, levels) - cycle_of(made, levels) - after_table, 0)
+    def stages(made: int, used: int) -> int:
+        return cycle_of(used, levels) - cycle_of(made, levels)
 
     x_lo, x_hi = impl.input.raw_lo, impl.input.raw_hi
     x_bits = bits_for(x_lo, x_hi)
     te, ti = impl.exp_table.precision, impl.inv_table.precision
     e_lo, e_hi = _table_range(TableFunction.EXP_NEG, impl.exp_table)
     i_lo, i_hi = _table_range(TableFunction.INVERSE, impl.inv_table)
-    shift = te.frac_bits + int(np.log2(impl.inv_table.step))  # the inverse table's index of the total
-    index_bits = bits_for((g * e_lo) >> shift, (g * e_hi) >> shift)
+    shift, _ = index_scaling(te.frac_bits, impl.inv_table)  # the inverse table's index of the total
+    index_bits = bits_for(shift_right(g * e_lo, shift), shift_right(g * e_hi, shift))
     drop = te.frac_bits + ti.frac_bits - impl.output.type.frac_bits - 1  # product bits below the rounding bit
-    product_bits = bits_for((e_lo * i_lo) >> drop, (e_hi * i_hi) >> drop)
-    regs = g * carried(x_bits, 0, d.diff)  # the inputs, read again by the differences
-    regs += tree_registers(g, x_bits, levels, d.diff - d.max)[0]  # the max tree and its result
-    regs += g * carried(bits_for(0, x_hi - x_lo), d.diff, d.exp)  # the differences
-    e_bits = bits_for(e_lo, e_hi)
-    e_stages = max(cycle_of(d.product, levels) - cycle_of(d.exp, levels) - 1, 0)  # read again by the products
-    held = g * min(e_stages, 1) * e_bits
-    regs += g * (max(e_stages - 1, 0) * e_bits + product_bits * (cycle_of(d.out, levels) > cycle_of(d.product, levels)))
-    regs += tree_registers(g, index_bits, levels, d.inv - d.sum, start=d.exp)[0]  # the sum tree and its total
-    regs += carried(bits_for(i_lo, i_hi), d.inv, d.product, after_table=True)
-    return regs, held
+    product_bits = bits_for(shift_right(e_lo * i_lo, drop), shift_right(e_hi * i_hi, drop))
+    e_bits, e_stages, inv_stages = bits_for(e_lo, e_hi), stages(d.exp, d.product), stages(d.inv, d.product)
+    logic = g * stages(0, d.diff) * x_bits  # the inputs, read again by the differences
+    logic += tree_registers(g, x_bits, levels, d.diff - d.max)[0]  # the max tree and its result
+    logic += g * stages(d.diff, d.exp) * bits_for(0, x_hi - x_lo)  # the differences
+    logic += tree_registers(g, index_bits, levels, d.inv - d.sum, start=d.exp)[0]  # the sum tree and its total
+    logic += max(inv_stages - 1, 0) * bits_for(i_lo, i_hi)
+    logic += g * max(e_stages - 3, 0) * e_bits  # the exponentials beyond the table's and the DSP's registers
+    beside = g * (min(max(e_stages - 1, 0), 2) * e_bits + stages(d.product, d.out) * product_bits)
+    return SoftmaxRegisters(logic, beside, e_stages > 0, inv_stages > 0)
 
 
 @structure.register

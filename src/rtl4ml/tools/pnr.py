@@ -65,7 +65,7 @@ class PnrResult:
     synth: SynthResult | None = None
     log_tail: str = ""
     device: str = ""
-    out_of_context: bool = True
+    out_of_context: bool | None = None  # None: not placed
 
 
 def nextpnr_ecp5_command() -> list[str]:
@@ -103,10 +103,13 @@ def parse_nextpnr_log(log: str) -> tuple[dict[str, float], dict[str, tuple[int, 
 
 def top_port_bits(netlist: dict) -> int:
     """The number of top-level port bits of a Yosys JSON netlist: the pins it needs."""
-    for module in netlist.get("modules", {}).values():
-        if "1" in str(module.get("attributes", {}).get("top", "")):  # Yosys writes a binary string
-            return sum(len(port.get("bits", ())) for port in module.get("ports", {}).values())
-    raise ValueError("the netlist has no top module")
+    try:
+        for module in netlist["modules"].values():
+            if "1" in str(module.get("attributes", {}).get("top", "")):  # Yosys writes a binary string
+                return sum(len(port["bits"]) for port in module.get("ports", {}).values())
+    except (KeyError, AttributeError, TypeError) as e:
+        raise ValueError(f"not a Yosys JSON netlist ({type(e).__name__}: {e})") from None
+    raise ValueError("no module has the top attribute")
 
 
 def place_and_route_netlist(
@@ -134,15 +137,12 @@ def place_and_route_netlist(
     if out_of_context is None:
         try:
             out_of_context = top_port_bits(json.loads(netlist.read_text())) > ECP5_PACKAGE_IO
-        except ValueError as err:
-            raise ValueError(f"{netlist}: not a readable Yosys netlist ({err})") from None
+        except ValueError as err:  # json's errors are ValueErrors too
+            raise ValueError(f"{netlist}: cannot count the top module's ports: {err}") from None
     argv = nextpnr_ecp5_command() + ["--json", netlist.name, f"--{device}",
                                      "--freq", f"{freq_mhz:g}", "--seed", str(int(seed)),
                                      "--timing-allow-fail"]  # a design slower than freq_mhz still has an Fmax
-    if out_of_context:
-        argv.append("--out-of-context")
-    elif not device.startswith("12k"):
-        argv += ["--package", ECP5_PACKAGE]
+    argv.append("--out-of-context" if out_of_context else f"--package={ECP5_PACKAGE}")
     proc = run_tool(argv, cwd=netlist.parent, timeout_s=timeout_s, what="nextpnr-ecp5")
     log = proc.stdout + proc.stderr
     clocks, utilisation = parse_nextpnr_log(log)

@@ -3,11 +3,14 @@ raw integers with ``f`` fraction bits, then converted to the result type."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ...emulate.tables import TableFunction, table_entries
+from ...emulate.tables import (
+    TABLE_ACTIVATIONS,
+    TableFunction,
+    index_scaling,
+    table_entries,
+)
 from ...errors import UnsupportedError
 from ...fixed import FixedType, Overflow, Rounding
 from ...hw.adder_graph import csd_digits
@@ -66,16 +69,12 @@ def relu(m: Module, x: Sig, hint: str) -> Sig:
     return m.wire(hint, width, f"{m.bit(x, x.width - 1)} ? {literal(0, width)} : {m.ref(x, width)}", 0, x.hi)
 
 
-_TABLE_FN = {ActivationKind.TANH: TableFunction.TANH, ActivationKind.SIGMOID: TableFunction.SIGMOID}
-
-
 def table_lookup(m: Module, x: Sig, f: int, fn: TableFunction, table: Table, result: FixedType, hint: str) -> Sig:
     """``result.requantize(table entry)`` of the entry ``x`` reads (``emulate.tables``):
     the index is a bit slice of ``x`` clamped to the table, the entries a ROM holding
     the values already converted to ``result``."""
     entries = [int(v) for v in result.requantize(table_entries(fn, table), table.precision)]
-    shift = f + int(math.log2(table.step))
-    first = round(table.start / table.step)
+    shift, first = index_scaling(f, table)
     scaled = round_shift(m, x, shift, Rounding.TRN, f"{hint}_t")
     idx = clamp(m, m.linear(f"{hint}_i", [Term(scaled)], const=-first), 0, table.size - 1, f"{hint}_idx")
     if idx.constant is not None:
@@ -90,10 +89,10 @@ def activate(m: Module, x: Sig, f: int, act: Activation | None, result: FixedTyp
              hint: str, table: Table | None = None) -> Sig:
     """The activation of ``x`` (``f`` fraction bits), converted to ``result``."""
     kind = ActivationKind.LINEAR if act is None else act.kind
-    if kind in _TABLE_FN:
+    if kind in TABLE_ACTIVATIONS:
         if table is None:
             raise UnsupportedError(f"{kind.value} needs a table")
-        return table_lookup(m, x, f, _TABLE_FN[kind], table, result, hint)
+        return table_lookup(m, x, f, TABLE_ACTIVATIONS[kind], table, result, hint)
     if kind is ActivationKind.LINEAR:
         return requantize(m, x, f, result, hint)
     if kind is ActivationKind.RELU:
