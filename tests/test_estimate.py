@@ -248,6 +248,10 @@ def test_register_bits_are_the_output_bits_that_vary() -> None:
     assert distinct_columns(np.arange(-4, 4), 12) == 3  # bits 2..11 are one sign bit
     assert distinct_columns(np.array([8, 8, 8]), 6) == 0
     assert distinct_columns(np.array([0, 4, 8, 12]), 8) == 2  # the low bits stay zero
+    from rtl4ml.estimate.live_bits import EXHAUSTIVE, _inputs
+
+    for hi in (2 * EXHAUSTIVE - 2, 4 * EXHAUSTIVE - 4, (1 << 20) - 1):  # sampled, yet every bit varies
+        assert distinct_columns(_inputs(0, hi), 24) == hi.bit_length()
     graph = Graph([Node("x", Input((6,))), Node("a", Activation.relu6(), ("x",))], ["a"], "clip")
     config = {"model": {"input": "fixed<6,2>", "result": "fixed<16,4>"}}
     # the input reaches [-2, 1.9375]: the clipped output [0, 1.9375] has 5 bits, not 16
