@@ -322,18 +322,17 @@ def _(impl: PointwiseImpl) -> Structure:
     kind = None if impl.activation is None else impl.activation.kind
     live = output_bits(impl)
     registers = live * impl.latency
-    lo, hi = _scaled_index(impl) if kind in TABLE_ACTIVATIONS and impl.table is not None else (0, 0)
-    if kind in TABLE_ACTIVATIONS and impl.table is not None and hi >= 0 and lo < impl.table.size:
-        # a ROM of the entries the input reaches, in the output bits that vary, with its
-        # output register (in the block RAM when it maps to one); the index is clamped to
-        # the table on each side the input's range leaves it (inside it, a constant)
-        fn = TABLE_ACTIVATIONS[kind]
-        s.roms[Memory(live, _reachable(impl), False, table_lanes(fn, impl.table, impl.output.type), impl.table.size,
-                      out_reg=True, address_luts=1)] += n
-        registers -= live
-        s.compare_bits += n * ((lo < 0) + (hi >= impl.table.size)) * bits_for(lo, hi)
-    elif kind in TABLE_ACTIVATIONS:
-        pass  # the whole range reads one entry: a constant
+    table = impl.table if kind in TABLE_ACTIVATIONS else None
+    if table is not None:
+        lo, hi = _scaled_index(impl)
+        if hi >= 0 and lo < table.size:  # else the whole range reads one entry: a constant
+            # a ROM of the entries the input reaches, in the output bits that vary, with its
+            # output register (in the block RAM when it maps to one); the index is clamped
+            # to the table on each side the input's range leaves it
+            lanes = table_lanes(TABLE_ACTIVATIONS[kind], table, impl.output.type)
+            s.roms[Memory(live, _reachable(impl), False, lanes, table.size, out_reg=True, address_luts=1)] += n
+            registers -= live
+            s.compare_bits += n * ((lo < 0) + (hi >= table.size)) * bits_for(lo, hi)
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         lo, hi = impl.input.raw_lo, impl.input.raw_hi
         if kind is ActivationKind.RELU and lo < 0:
