@@ -268,8 +268,8 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     shift = ~varying & (magnitude & (magnitude - 1) == 0)  # one power-of-two weight: a shift
     n_used = int(used.sum())
     s.dsp_adder_bits += n_used * acc  # each product into its output's running sum
-    if R > 1:
-        s.select_bits += n_used * x_bits * (R - 1)  # the operand for this cycle: an R:1 multiplexer
+    if R > 1:  # the operand for this cycle: an R:1 multiplexer per distinct sequence of inputs
+        s.select_bits += len(np.unique(cols[used], axis=0)) * x_bits * (R - 1)
     x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
     a, b = lo[used & ~shift], hi[used & ~shift]
     ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
