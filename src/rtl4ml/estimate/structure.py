@@ -21,7 +21,7 @@ import numpy as np
 
 from ..backends.verilog.netlist import bits_for
 from ..config import Strategy
-from ..emulate.tables import TABLE_ACTIVATIONS, TableFunction, index_scaling, table_index
+from ..emulate.tables import TABLE_ACTIVATIONS, TableFunction, index_scaling
 from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
@@ -330,7 +330,8 @@ def _(impl: PointwiseImpl) -> Structure:
             # output register (in the block RAM when it maps to one); the index is clamped
             # to the table on each side the input's range leaves it
             lanes = table_lanes(TABLE_ACTIVATIONS[kind], table, impl.output.type)
-            s.roms[Memory(live, _reachable(impl), False, lanes, table.size, out_reg=True, address_luts=1)] += n
+            reachable = min(min(hi, table.size - 1) - max(lo, 0) + 1, impl.input.raw_hi - impl.input.raw_lo + 1)
+            s.roms[Memory(live, reachable, False, lanes, table.size, out_reg=True, address_luts=1)] += n
             registers -= live
             s.compare_bits += n * ((lo < 0) + (hi >= table.size)) * bits_for(lo, hi)
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
@@ -356,19 +357,6 @@ def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
     x = impl.input
     shift, first = index_scaling(x.type.frac_bits, impl.table)
     return shift_right(x.raw_lo, shift) - first, shift_right(x.raw_hi, shift) - first
-
-
-def _index_range(impl: PointwiseImpl) -> tuple[int, int]:
-    """Table entries the input's range can read (the index is clamped to the table)."""
-    x = impl.input
-    lo, hi = table_index(np.array([x.raw_lo, x.raw_hi], dtype=np.int64), x.type.frac_bits, impl.table)
-    return int(lo), int(hi)
-
-
-def _reachable(impl: PointwiseImpl) -> int:
-    """How many entries the input can read: no more than it has values."""
-    lo, hi = _index_range(impl)
-    return min(hi - lo + 1, impl.input.raw_hi - impl.input.raw_lo + 1)
 
 
 @structure.register
