@@ -321,3 +321,35 @@ def test_softmax_with_a_fine_inverse_table_or_a_wide_result_is_estimated() -> No
                   {"table": "ufixed<4,1>", "inv_table": "ufixed<4,1>", "table_size": 8, "result": "ufixed<18,1>"}):
         row = estimate(graph, {"model": {"input": "fixed<8,3>", **model}}, correction=False).iloc[0]
         assert row.note == "" and row.ff > 0 and row.lut > 0
+
+
+def test_a_folded_layers_sums_are_carry_save_trees_on_lut4_families() -> None:
+    """Each output of a folded Dense adds its products of the cycle and its running sum in
+    one expression: Yosys builds that as a carry-save tree of full adders (maccmap), in
+    LUT4s on ECP5, while AMD/Xilinx DSP blocks take the additions."""
+    rng = np.random.default_rng(3)
+    graph = chain(dense(rng, 8, 3), shape=(8,))
+    config = {"model": {"precision": "fixed<8,3>", "weight": "fixed<8,3>", "reuse_factor": 2}}
+    design = rtl4ml.convert(graph, config)
+    (engine,) = plan(design).engines
+    s = structure(engine)
+    acc = s.dsp_adder_bits // 12  # 8 x 3 products, 12 multipliers of 2 cycles, none zero
+    assert s.dsp_adder_bits == 12 * acc
+    assert s.carry_save_bits == 3 * (4 + 1 - 2) * acc  # per output: 4 products and the running sum
+    assert cost(Structure(carry_save_bits=100), Family.ECP5).lut == 250
+    assert cost(Structure(carry_save_bits=100), Family.XILINX).lut == 0
+    parallel = structure(plan(rtl4ml.convert(graph, {"model": {**config["model"], "reuse_factor": 1}})).engines[0])
+    assert parallel.carry_save_bits == 0  # an adder graph's registered two-operand adders
+
+
+def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
+    """relu6 of fixed<13,5> (8 fraction bits) into fixed<5,2> (3): the comparators see the
+    input's 13 bits (the alignment to the bounds' 16 fraction bits adds zeros that drop
+    out), the multiplexer the clipped value down to its rounding bit."""
+    graph = Graph([Node("x", Input((3,))), Node("a", Activation.relu6(), ("x",))], ["a"], "clip")
+    (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<13,5>", "result": "fixed<5,2>"}})).engines
+    s = structure(engine)
+    # clipped to [0, 6 * 2**8]; rounded to 3 fraction bits, [0, 48]: above 3.875, saturated
+    assert s.compare_bits == 3 * (2 * 13 + 6)  # below 0, above 6; the saturation's [0, 48]
+    assert s.mux_bits == 3 * (7 + 5)  # the clipped value from the rounding bit up, [0, 96]; the saturation
+    assert s.adder_bits == 3 * 6  # the rounding adder of the kept bits, [0, 49]

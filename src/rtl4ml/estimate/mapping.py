@@ -45,6 +45,7 @@ class FamilyCells:
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
+    carry_save_luts: float  # LUTs per full-adder bit of a one-cycle sum of many products (Yosys maccmap)
     rom_logic_cost: float  # synthesis's cost of a ROM bit in logic, against a block RAM's (0: never block RAM)
     block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
@@ -56,21 +57,29 @@ class FamilyCells:
     lutram_luts_per_cell: int
 
 
+#: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families: a full
+#: adder is two LUT4s (its sum and its carry), and abc's wider LUTs add some; 2.5 is the
+#: weighted mean over the training split's folded layers of reuse factor 2 to 8
+CARRY_SAVE_LUT4 = 2.5
+
 _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
 CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=3, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        carry_save_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1,
         lutram_luts_per_cell=2),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1.5, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        carry_save_luts=CARRY_SAVE_LUT4,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4,
         lutram_luts_per_cell=4),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        carry_save_luts=CARRY_SAVE_LUT4,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_words=0, lutram_bits_per_cell=0,
         lutram_luts_per_cell=0),
@@ -131,6 +140,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         else:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
+    lut += s.carry_save_bits * cells.carry_save_luts
     for rom, n in s.roms.items():
         if rom.block or _rom_in_block(rom, cells):
             bram += n * blocks(rom.seen, cells.bram_shapes)

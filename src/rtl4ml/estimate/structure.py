@@ -81,6 +81,7 @@ class Structure:
     dsp: bool = False  # multipliers map to DSP blocks
     const_products: Counter = field(default_factory=Counter)  # (x bits, digits, width) -> how many
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
+    carry_save_bits: int = 0  # operand bits beyond the first two of one-cycle sums of many products
     roms: Counter = field(default_factory=Counter)  # Memory -> how many: constant tables
     rams: Counter = field(default_factory=Counter)  # Memory -> how many: line buffers, FIFOs
 
@@ -109,9 +110,9 @@ def _known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, 
     rounding adder only where bits are dropped by a rounding mode, a clamp only where the
     range exceeds the type and the type saturates."""
     shift = y.frac_bits - frac
-    if shift < 0 and y.rounding is not Rounding.TRN:
-        s.adder_bits += elements * bits_for(lo, hi)
     lo, hi = shift_right(lo, -shift), shift_right(hi, -shift)
+    if shift < 0 and y.rounding is not Rounding.TRN:
+        s.adder_bits += elements * bits_for(lo, hi + 1)  # the kept bits plus the rounding bit
     if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
         s.compare_bits += elements * bits_for(lo, hi)
         s.mux_bits += elements * y.width
@@ -259,7 +260,8 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     R = impl.reuse_factor
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     s.reg_bits += impl.input.bits + impl.n_out * acc + max(R - 1, 1).bit_length() + 2
-    rows, cols = fold_schedule(impl).slots()
+    sched = fold_schedule(impl)
+    rows, cols = sched.slots()
     w = impl.arith.weight[rows, cols]  # (multiplier, cycle) -> raw weight
     used = np.any(w != 0, axis=1)
     lo, hi = w.min(axis=1), w.max(axis=1)
@@ -268,6 +270,12 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     shift = ~varying & (magnitude & (magnitude - 1) == 0)  # one power-of-two weight: a shift
     n_used = int(used.sum())
     s.dsp_adder_bits += n_used * acc  # each product into its output's running sum
+    # each output adds its products (and its running sum) in one expression, which Yosys
+    # builds as a carry-save tree of full adders when no DSP block takes the additions
+    working = set(np.flatnonzero(used).tolist())
+    for j in range(impl.arith.n_out):
+        terms = sum(1 for mi, _, _ in sched.uses(j) if mi in working) + (R > 1)
+        s.carry_save_bits += max(terms - 2, 0) * acc
     if R > 1:  # the operand for this cycle: an R:1 multiplexer per distinct sequence of inputs
         s.select_bits += len(np.unique(cols[used], axis=0)) * x_bits * (R - 1)
     x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
@@ -340,6 +348,8 @@ def _(impl: PointwiseImpl) -> Structure:
             s.gate_bits += n * bits_for(0, max(hi, 0))  # sign ? 0 : x
             lo, hi = 0, max(hi, 0)
         _known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
+    elif kind is ActivationKind.CLIP and impl.param is not None:
+        _clip(s, n, impl)
     else:
         conversion(s, n, live)
         if kind in (ActivationKind.LEAKY_RELU, ActivationKind.HARD_SIGMOID) and impl.param is not None:
@@ -350,6 +360,32 @@ def _(impl: PointwiseImpl) -> Structure:
             s.mux_bits += n * width
     s.reg_bits += n * registers + impl.latency
     return s
+
+
+def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
+    """numpy's clip as the backend writes it: the input aligned to the bounds' fraction
+    bits, a comparator and a multiplexer for each bound the input's range crosses, then
+    the conversion of the clipped range to the result type."""
+    x, act, param = impl.input, impl.activation, impl.param
+    f = x.type.frac_bits
+    common = max(f, param.frac_bits)
+    lo, hi = x.raw_lo << (common - f), x.raw_hi << (common - f)
+    b_lo, b_hi = (int(param.quantize(v)) << (common - param.frac_bits) if np.isfinite(v) else None
+                  for v in (act.min_value, act.max_value))
+    new_lo = lo if b_lo is None else max(lo, b_lo)
+    new_hi = hi if b_hi is None else min(hi, b_hi)
+    if new_lo > new_hi:
+        return  # every input lies beyond one bound: a constant
+    crossed = (b_lo is not None and lo < b_lo) + (b_hi is not None and hi > b_hi)
+    # the alignment's zero bits drop out: of the comparators, and of the clipped value
+    # when the bounds have them too (then the conversion rounds nothing there)
+    s.compare_bits += n * crossed * bits_for(x.raw_lo, x.raw_hi)
+    zeros = common - f
+    if all(b is None or b % (1 << zeros) == 0 for b in (b_lo, b_hi)):
+        new_lo, new_hi, common = new_lo >> zeros, new_hi >> zeros, f
+    dropped = max(common - impl.output.type.frac_bits - 1, 0)  # below the rounding bit: unread
+    s.mux_bits += n * bool(crossed) * bits_for(new_lo >> dropped, new_hi >> dropped)  # x or a bound: one level
+    _known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
 
 
 def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
