@@ -353,3 +353,17 @@ def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
     assert s.compare_bits == 3 * (2 * 13 + 6)  # below 0, above 6; the saturation's [0, 48]
     assert s.mux_bits == 3 * (7 + 5)  # the clipped value from the rounding bit up, [0, 96]; the saturation
     assert s.adder_bits == 3 * 6  # the rounding adder of the kept bits, [0, 49]
+
+
+def test_a_relu_before_a_rounding_adder_is_inside_the_carry_chains_luts_on_amd() -> None:
+    """relu of fixed<9,1> (8 fraction bits) into fixed<5,1> (4): the gate is needed only
+    from the rounding bit up, and an AMD/Xilinx carry chain's LUTs compute it with the
+    adder; on LUT4 families it stays a LUT of its own."""
+    graph = Graph([Node("x", Input((20,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
+    (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<5,1>"}})).engines
+    s = structure(engine)
+    assert s.gate_bits == 0 and s.adder_gate_bits == 20 * 5  # [0, 255] read from bit 3 up: [0, 31]
+    assert s.adder_bits == 20 * 5  # [0, 16] after rounding, plus its carry
+    assert cost(s, Family.XILINX).lut == 100 and cost(s, Family.ECP5).lut == 200
+    exact = structure(plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<12,4>"}})).engines[0])
+    assert exact.gate_bits == 20 * 8 and exact.adder_gate_bits == 0 and exact.adder_bits == 0  # nothing rounded

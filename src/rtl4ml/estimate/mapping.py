@@ -46,6 +46,7 @@ class FamilyCells:
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
     carry_save_luts: float  # LUTs per full-adder bit of a one-cycle sum of many products (Yosys maccmap)
+    carry_lut_takes_gate: bool  # an adder bit's LUT before the carry chain also computes a gate on its input
     rom_logic_cost: float  # synthesis's cost of a ROM bit in logic, against a block RAM's (0: never block RAM)
     block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
@@ -67,19 +68,19 @@ _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)
 CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=3, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
-        carry_save_luts=0.0,
+        carry_save_luts=0.0, carry_lut_takes_gate=True,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1,
         lutram_luts_per_cell=2),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1.5, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4,
+        carry_save_luts=CARRY_SAVE_LUT4, carry_lut_takes_gate=False,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4,
         lutram_luts_per_cell=4),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4,
+        carry_save_luts=CARRY_SAVE_LUT4, carry_lut_takes_gate=False,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_words=0, lutram_bits_per_cell=0,
         lutram_luts_per_cell=0),
@@ -119,7 +120,8 @@ def _rom_in_block(rom: Memory, cells: FamilyCells) -> bool:
 
 def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
-    lut = s.adder_bits + s.gate_bits + ceil(s.compare_bits / cells.compare_per_lut) \
+    gates = s.gate_bits + (0 if cells.carry_lut_takes_gate else s.adder_gate_bits)
+    lut = s.adder_bits + gates + ceil(s.compare_bits / cells.compare_per_lut) \
         + ceil(s.mux_bits / cells.mux_per_lut) + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():

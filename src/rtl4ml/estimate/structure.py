@@ -72,6 +72,7 @@ class Structure:
     adder_bits: int = 0  # two-operand adders and subtractors
     mux_bits: int = 0  # 2:1 multiplexer bits
     gate_bits: int = 0  # two-input gates (a ReLU's sign ? 0 : x): a LUT each, never shared
+    adder_gate_bits: int = 0  # such gates right before an adder (a LUT6 carry chain's LUTs take them)
     select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
     compare_bits: int = 0  # magnitude comparators
     reg_bits: int = 0  # flip-flops
@@ -105,13 +106,18 @@ def conversion(s: Structure, elements: int, out_bits: int) -> None:
     s.mux_bits += elements * out_bits
 
 
+def _rounds(frac: int, y: FixedType) -> bool:
+    """Whether converting a value of ``frac`` fraction bits to ``y`` adds a rounding carry."""
+    return frac > y.frac_bits and y.rounding is not Rounding.TRN
+
+
 def _known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y: FixedType) -> None:
     """The conversion of values in [lo, hi] (raw, ``frac`` fraction bits) to ``y``: a
     rounding adder only where bits are dropped by a rounding mode, a clamp only where the
     range exceeds the type and the type saturates."""
     shift = y.frac_bits - frac
     lo, hi = shift_right(lo, -shift), shift_right(hi, -shift)
-    if shift < 0 and y.rounding is not Rounding.TRN:
+    if _rounds(frac, y):
         s.adder_bits += elements * bits_for(lo, hi + 1)  # the kept bits plus the rounding bit
     if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
         s.compare_bits += elements * bits_for(lo, hi)
@@ -345,8 +351,13 @@ def _(impl: PointwiseImpl) -> Structure:
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         lo, hi = impl.input.raw_lo, impl.input.raw_hi
         if kind is ActivationKind.RELU and lo < 0:
-            s.gate_bits += n * bits_for(0, max(hi, 0))  # sign ? 0 : x
             lo, hi = 0, max(hi, 0)
+            dropped = max(impl.input.type.frac_bits - impl.output.type.frac_bits - 1, 0)  # below the rounding bit
+            gates = n * bits_for(0, hi >> dropped)  # sign ? 0 : x, where the conversion reads it
+            if _rounds(impl.input.type.frac_bits, impl.output.type):
+                s.adder_gate_bits += gates  # into the rounding adder
+            else:
+                s.gate_bits += gates
         _known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
     elif kind is ActivationKind.CLIP and impl.param is not None:
         _clip(s, n, impl)
@@ -384,7 +395,11 @@ def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
     if all(b is None or b % (1 << zeros) == 0 for b in (b_lo, b_hi)):
         new_lo, new_hi, common = new_lo >> zeros, new_hi >> zeros, f
     dropped = max(common - impl.output.type.frac_bits - 1, 0)  # below the rounding bit: unread
-    s.mux_bits += n * bool(crossed) * bits_for(new_lo >> dropped, new_hi >> dropped)  # x or a bound: one level
+    muxes = n * bool(crossed) * bits_for(new_lo >> dropped, new_hi >> dropped)  # x or a bound: one level
+    if _rounds(common, impl.output.type):
+        s.adder_gate_bits += muxes  # into the rounding adder
+    else:
+        s.mux_bits += muxes
     _known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
 
 

@@ -29,6 +29,12 @@ ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
 
 DEFAULT_TIMEOUT_S = 3600.0
 
+#: nextpnr's algorithms. The analytic placer and the negotiated-congestion router route a
+#: dense pixel-stream design (the digits CNN, 56 % of an ECP5-45) in minutes, where the
+#: default pair (heap, router1) did not finish in hours.
+PLACERS = ("static", "heap", "sa")
+ROUTERS = ("router2", "router1")
+
 #: The package nextpnr places on, and its user I/O pins on the smallest device (the 12k
 #: and 25k; the 45k has 203, the 85k 205).
 ECP5_PACKAGE = "CABGA381"
@@ -113,6 +119,8 @@ def place_and_route_netlist(
     seed: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     global_enables: bool = True,
+    placer: str = PLACERS[0],
+    router: str = ROUTERS[0],
 ) -> PnrResult:
     """Run nextpnr-ecp5 on a Yosys JSON netlist (from ``synth_ecp5``).
 
@@ -128,6 +136,9 @@ def place_and_route_netlist(
     """
     if device not in ECP5_DEVICES:
         raise ValueError(f"unknown ECP5 device {device!r}; accepted: {', '.join(ECP5_DEVICES)}")
+    if placer not in PLACERS or router not in ROUTERS:
+        raise ValueError(f"unknown nextpnr placer {placer!r} or router {router!r}; accepted: "
+                         f"placers {', '.join(PLACERS)}, routers {', '.join(ROUTERS)}")
     netlist = Path(netlist_json).resolve()
     if not netlist.is_file():
         raise ValueError(f"netlist not found: {netlist}")
@@ -146,6 +157,7 @@ def place_and_route_netlist(
             netlist.write_text(json.dumps(design))
     argv = nextpnr_ecp5_command() + ["--json", netlist.name, f"--{device}",
                                      "--freq", f"{freq_mhz:g}", "--seed", str(int(seed)),
+                                     "--placer", placer, "--router", router,
                                      "--timing-allow-fail"]  # a design slower than freq_mhz still has an Fmax
     argv.append("--out-of-context" if out_of_context else f"--package={ECP5_PACKAGE}")
     proc = run_tool(argv, cwd=netlist.parent, timeout_s=timeout_s, what="nextpnr-ecp5")
