@@ -29,11 +29,12 @@ ECP5_DEVICES = ("12k", "25k", "45k", "85k", "um-25k", "um-45k", "um-85k",
 
 DEFAULT_TIMEOUT_S = 3600.0
 
-#: nextpnr's algorithms. The analytic placer and the negotiated-congestion router route a
-#: dense pixel-stream design (the digits CNN, 56 % of an ECP5-45) in minutes, where the
-#: default pair (heap, router1) did not finish in hours.
-PLACERS = ("static", "heap", "sa")
-ROUTERS = ("router2", "router1")
+#: nextpnr's placers and routers, its defaults first. On the digits CNN (56 % of an
+#: ECP5-45, clock enables on globals) heap and router1 took 18 minutes for 59.5 MHz, static
+#: and router2 8 minutes for 43.4 MHz; a design too congested for router1 may route with
+#: router2.
+PLACERS = ("heap", "static", "sa")
+ROUTERS = ("router1", "router2")
 
 #: The package nextpnr places on, and its user I/O pins on the smallest device (the 12k
 #: and 25k; the 45k has 203, the 85k 205).
@@ -180,6 +181,8 @@ def place_and_route(
     seed: int = 1,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     data_files: Iterable[str | Path] = (),
+    placer: str = PLACERS[0],
+    router: str = ROUTERS[0],
 ) -> PnrResult:
     """Synthesize ``top`` for ECP5 with Yosys, then place and route it with nextpnr on
     ``device`` ("auto": the smallest that holds it, :func:`fitting_device`)."""
@@ -194,7 +197,7 @@ def place_and_route(
             device = fitting_device(synth)
         result = place_and_route_netlist(work / "netlist.json", device=device,
                                          freq_mhz=freq_mhz, out_of_context=out_of_context,
-                                         seed=seed, timeout_s=timeout_s)
+                                         seed=seed, timeout_s=timeout_s, placer=placer, router=router)
     return PnrResult(fmax_mhz=result.fmax_mhz, clocks=result.clocks,
                      utilisation=result.utilisation, synth=synth, log_tail=result.log_tail, device=device,
                      out_of_context=result.out_of_context, global_enables=result.global_enables)
