@@ -178,6 +178,15 @@ def test_place_and_route_puts_a_large_enable_on_the_global_network(tmp_path: Pat
     assert [e.ce_pins for e in promote_enables(untouched)] == [320]
 
 
+def test_place_and_route_refuses_an_unknown_placer_or_router(tmp_path: Path) -> None:
+    netlist = tmp_path / "n.json"
+    netlist.write_text("{}")
+    with pytest.raises(ValueError, match="unknown nextpnr placer 'fast'"):
+        pnr_module.place_and_route_netlist(netlist, placer="fast")
+    with pytest.raises(ValueError, match="routers router1, router2"):
+        pnr_module.place_and_route_netlist(netlist, router="router3")
+
+
 def _flip_flops(count: int, ce: int, first: int) -> dict:
     return {f"ff{ce}_{k}": {"type": "TRELLIS_FF", "port_directions": {"CE": "input", "DI": "input"},
                             "connections": {"CE": [ce], "DI": [first + k]}} for k in range(count)}
