@@ -1,7 +1,7 @@
 """Streaming CNN figures: the digits CNN end to end with the command line, and what
 fusing Conv+ReLU saves.
 
-Run: python benchmarks/cnn.py [--skip-fusion] [--keep DIR]
+Run: python benchmarks/cnn.py [--skip-fusion | --skip-end-to-end] [--keep DIR]
 
 1. The digits CNN (examples/models/digits_cnn.onnx, 8x8 pixels, two 3x3 convolutions
    with ReLU and 2x2 max pooling, a Dense to 10 classes) at CNN_PRECISION with
@@ -142,13 +142,15 @@ def fusion() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-fusion", action="store_true")
+    ap.add_argument("--skip-end-to-end", action="store_true")
     ap.add_argument("--keep", type=Path, help="build folders go here (default: a temporary folder)")
     args = ap.parse_args()
     warnings.simplefilter("ignore", rtl4ml.errors.PrecisionWarning)
-    with tempfile.TemporaryDirectory(prefix="rtl4ml-cnn-") as tmp:
-        work = args.keep or Path(tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        end_to_end(work)
+    if not args.skip_end_to_end:
+        with tempfile.TemporaryDirectory(prefix="rtl4ml-cnn-") as tmp:
+            work = args.keep or Path(tmp)
+            work.mkdir(parents=True, exist_ok=True)
+            end_to_end(work)
     if not args.skip_fusion:
         fusion()
 
