@@ -351,7 +351,8 @@ def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
     s = structure(engine)
     # clipped to [0, 6 * 2**8]; rounded to 3 fraction bits, [0, 48]: above 3.875, saturated
     assert s.compare_bits == 3 * (2 * 13 + 6)  # below 0, above 6; the saturation's [0, 48]
-    assert s.mux_bits == 3 * (7 + 5)  # the clipped value from the rounding bit up, [0, 96]; the saturation
+    assert s.adder_gate_bits == 3 * 7  # the clipped value from the rounding bit up, [0, 96], into the adder
+    assert s.mux_bits == 3 * 5  # the saturation
     assert s.adder_bits == 3 * 6  # the rounding adder of the kept bits, [0, 49]
 
 

@@ -12,6 +12,7 @@ from .structure import (
     Memory,
     Structure,
     conversion,
+    known_conversion,
     pipeline,
     structure,
     tree_registers,
@@ -61,8 +62,12 @@ def _(impl: PoolImpl) -> Structure:
         s.mux_bits += c * (impl.size - 1) * w
     else:
         s.adder_bits += c * (impl.size - 1) * wide
-        conversion(s, c, impl.output.type.width)
-        if impl.division is not None:
+        if impl.division is None:  # a shift: the sum's known range rounded to the result
+            x = impl.input
+            known_conversion(s, c, impl.size * x.raw_lo, impl.size * x.raw_hi, x.type.frac_bits + impl.shift,
+                              impl.output.type)
+        else:
+            conversion(s, c, impl.output.type.width)
             s.adder_bits += 3 * c * wide  # multiply-shift by a constant
     regs, depth = tree_registers(impl.size, wide, impl.adder_levels, ROUND_LEVELS)
     s.reg_bits += c * regs

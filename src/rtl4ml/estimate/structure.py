@@ -111,7 +111,7 @@ def _rounds(frac: int, y: FixedType) -> bool:
     return frac > y.frac_bits and y.rounding is not Rounding.TRN
 
 
-def _known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y: FixedType) -> None:
+def known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y: FixedType) -> None:
     """The conversion of values in [lo, hi] (raw, ``frac`` fraction bits) to ``y``: a
     rounding adder only where bits are dropped by a rounding mode, a clamp only where the
     range exceeds the type and the type saturates."""
@@ -358,7 +358,7 @@ def _(impl: PointwiseImpl) -> Structure:
                 s.adder_gate_bits += gates  # into the rounding adder
             else:
                 s.gate_bits += gates
-        _known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
+        known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
     elif kind is ActivationKind.CLIP and impl.param is not None:
         _clip(s, n, impl)
     else:
@@ -400,7 +400,7 @@ def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
         s.adder_gate_bits += muxes  # into the rounding adder
     else:
         s.mux_bits += muxes
-    _known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
+    known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
 
 
 def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
