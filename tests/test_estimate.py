@@ -289,6 +289,31 @@ def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
         for target, row in (("xc7", table.iloc[0]), ("ecp5", table.iloc[1])):
             measured = synthesize_folder(folder, target).synth
             assert (measured.bram, measured.ff) == (row.bram, row.ff), (name, target)
+    for (n, precision), bram in SOFTMAX_ECP5_BRAM:
+        folder = rtl4ml.convert(*_softmax_layer(n, precision)).write(tmp_path / f"softmax{n}")
+        assert synthesize_folder(folder, "ecp5").synth.bram == bram, (n, precision)
+
+
+def _softmax_layer(n: int, precision: str) -> tuple[Graph, dict]:
+    graph = Graph([Node("x", Input((n,))), Node("s", Softmax(), ("x",))], ["s"], "sm")
+    return graph, {"model": {"precision": precision, "table_size": 256}}
+
+
+# (inputs, type): ECP5 block RAMs Yosys uses. Five fixed<10,5> inputs: four exponentials
+# are added in the cycle of their read and the index is clamped (logic before the ROM),
+# so only the fifth exp table and the inverse table are block RAMs; four fixed<9,1>: the
+# index is a bare slice of a register, but its upper bits are constant and the 64 entries
+# it reaches cost less in logic; three fixed<6,2>: every table a block RAM
+SOFTMAX_ECP5_BRAM = (((5, "fixed<10,5>"), 2), ((4, "fixed<9,1>"), 1), ((3, "fixed<6,2>"), 4))
+
+
+def test_a_softmax_table_read_in_its_own_cycle_stays_in_logic_on_ecp5() -> None:
+    """A block RAM reads synchronously: a table whose output is also added in the cycle
+    of its read becomes one only when its address comes straight from a register, and
+    then the block takes that register instead of the output's."""
+    for (n, precision), bram in SOFTMAX_ECP5_BRAM:
+        row = estimate(*_softmax_layer(n, precision), device="ecp5-85", correction=False).iloc[0]
+        assert row.bram == bram, (n, precision)
 
 
 def test_an_imported_model_estimated_again_reuses_its_plans() -> None:

@@ -112,9 +112,9 @@ def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
 
 def _rom_in_block(rom: Memory, cells: FamilyCells) -> bool:
     """Whether synthesis puts a ROM into block RAM: when the blocks cost less than its
-    bits in logic, as Yosys weighs them."""
+    bits in logic, as Yosys weighs them; never one read asynchronously."""
     seen = rom.seen
-    return bool(cells.rom_logic_cost) and \
+    return bool(cells.rom_logic_cost) and (rom.address_reg > 0 or not rom.read_in_cycle) and \
         blocks(seen, cells.bram_shapes) * cells.block_cost < seen.depth * seen.width * cells.rom_logic_cost
 
 
@@ -147,6 +147,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         if rom.block or _rom_in_block(rom, cells):
             bram += n * blocks(rom.seen, cells.bram_shapes)
             lut += n * rom.address_luts
+            if rom.read_in_cycle:  # the block takes the address register, the output one stays
+                ff += n * ((rom.width if rom.out_reg else 0) - rom.address_reg)
         else:
             lut += n * _rom_luts(rom, cells)
             ff += (n * rom.width) if rom.out_reg else 0

@@ -49,7 +49,10 @@ class Memory:
     entries its reads reach (what its logic costs), ``seen_width`` and ``seen_depth``
     the ROM synthesis sees when it chooses logic or block RAM (all entries, lanes
     constant over all of them removed; 0: as read). ``out_reg``: its output register,
-    inside the block RAM when the ROM maps to one, flip-flops otherwise.
+    inside the block RAM when the ROM maps to one, flip-flops otherwise. ``read_in_cycle``:
+    its output is also used in the cycle of the read, so a block RAM can take only an
+    address register: ``address_reg`` bits straight before it (0: none, the ROM stays in
+    logic, as no block RAM reads asynchronously).
     """
 
     width: int
@@ -59,6 +62,8 @@ class Memory:
     seen_depth: int = 0
     out_reg: bool = False
     address_luts: int = 0  # logic on its address outside a block RAM (a logic ROM absorbs it)
+    read_in_cycle: bool = False
+    address_reg: int = 0
 
     @property
     def seen(self) -> Memory:
@@ -441,11 +446,20 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     conversion(s, n, y_bits)
     regs = _softmax_registers(impl)
-    for fn, table, count, registered in ((TableFunction.EXP_NEG, impl.exp_table, n, regs.exp_read),
-                                         (TableFunction.INVERSE, impl.inv_table, groups, regs.inv_read)):
+    reads = ((TableFunction.EXP_NEG, impl.exp_table, groups * regs.exp_summed_later, regs.exp_read, False),
+             (TableFunction.EXP_NEG, impl.exp_table, n - groups * regs.exp_summed_later, regs.exp_read, True),
+             (TableFunction.INVERSE, impl.inv_table, groups, regs.inv_read, False))
+    exp_last = _exp_index_last(impl)
+    for fn, table, count, registered, in_cycle in reads:
         lo, hi = _table_range(fn, table)
-        s.roms[Memory(bits_for(lo, hi), table.size, False, table_lanes(fn, table, table.precision), table.size,
-                      out_reg=registered)] += count
+        depth = seen = table.size
+        if fn is TableFunction.EXP_NEG and exp_last is not None:  # the address's upper bits constant
+            depth, seen = exp_last + 1, 1 << exp_last.bit_length()
+        address_reg = regs.exp_address_bits if fn is TableFunction.EXP_NEG else 0
+        rom = Memory(bits_for(lo, hi), depth, False, table_lanes(fn, table, table.precision), seen,
+                     out_reg=registered, read_in_cycle=in_cycle or not registered, address_reg=address_reg)
+        if count:
+            s.roms[rom] += count
     s.reg_bits += groups * regs.logic + impl.output.bits + impl.latency
     s.dsp_side_regs += groups * regs.beside_dsp
     return s
@@ -462,12 +476,17 @@ class SoftmaxRegisters:
     """Register bits of one softmax group beyond its output register: ``logic`` in
     flip-flops, ``beside_dsp`` next to the multipliers (the exponentials' last two stages
     and the products), which a DSP block can hold; whether each table's read is
-    registered (the table's own output register)."""
+    registered (the table's own output register); how many of a group's exponentials
+    the sum tree first adds in a later cycle than their read (the others are added in
+    the read's cycle); the bits of the register the exp table's address comes straight
+    from (0: logic between them)."""
 
     logic: int
     beside_dsp: int
     exp_read: bool
     inv_read: bool
+    exp_summed_later: int
+    exp_address_bits: int
 
 
 def _softmax_registers(impl: SoftmaxImpl) -> SoftmaxRegisters:
@@ -496,7 +515,37 @@ def _softmax_registers(impl: SoftmaxImpl) -> SoftmaxRegisters:
     logic += max(inv_stages - 1, 0) * bits_for(i_lo, i_hi)
     logic += g * max(e_stages - 3, 0) * e_bits  # the exponentials beyond the table's and the DSP's registers
     beside = g * (min(max(e_stages - 1, 0), 2) * e_bits + stages(d.product, d.out) * product_bits)
-    return SoftmaxRegisters(logic, beside, e_stages > 0, inv_stages > 0)
+    later = sum(cycle_of(d.inv if depth is None else depth, levels) > cycle_of(d.exp, levels)
+                for depth in first_use_depths(g, d.exp))  # a lone one: read by the inverse's index
+    bare = _exp_index_last(impl) is not None  # the difference's register: the table's address register
+    return SoftmaxRegisters(logic, beside, e_stages > 0, inv_stages > 0, later,
+                            bits_for(0, x_hi - x_lo) if bare and stages(d.diff, d.exp) > 0 else 0)
+
+
+def _exp_index_last(impl: SoftmaxImpl) -> int | None:
+    """The largest exp table index when the index is a bit slice of the difference (no
+    offset, no clamp); None otherwise."""
+    shift, first = index_scaling(impl.input.type.frac_bits, impl.exp_table)
+    last = shift_right(impl.input.raw_hi - impl.input.raw_lo, shift)
+    return last if first == 0 and last < impl.exp_table.size else None
+
+
+def first_use_depths(n: int, start: int) -> list[int | None]:
+    """For each of ``n`` values at depth ``start``, the depth of the node of the least-depth
+    tree over them (:func:`combine_tree`, as the emitters build it) that first reads it;
+    None for a lone value (read by what follows the tree)."""
+    if n < 2:
+        return [None] * n
+    first: dict[int, int] = {}
+
+    def combine(a, b, depth):
+        for leaf in (a, b):
+            if isinstance(leaf, int):
+                first[leaf] = depth
+        return None
+
+    combine_tree([(start, k) for k in range(n)], combine)
+    return [first[k] for k in range(n)]
 
 
 @structure.register
