@@ -22,7 +22,7 @@ from rtl4ml.estimate.mapping import CELLS, blocks, cost
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
-from rtl4ml.ir import Activation, Flatten, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
+from rtl4ml.ir import Activation, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
 
 MLP = "examples/models/jet_mlp.onnx"
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
@@ -375,10 +375,32 @@ def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
     (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<13,5>", "result": "fixed<5,2>"}})).engines
     s = structure(engine)
     # clipped to [0, 6 * 2**8]; rounded to 3 fraction bits, [0, 48]: above 3.875, saturated
-    assert s.compare_bits == 3 * (2 * 13 + 6)  # below 0, above 6; the saturation's [0, 48]
+    assert s.compare_bits == 3 * 2 * 13  # below 0, above 6
+    assert s.reduce_bits == 3 * 1  # the saturation: an OR of [0, 48]'s bits 5 and 4
     assert s.adder_gate_bits == 3 * 7  # the clipped value from the rounding bit up, [0, 96], into the adder
     assert s.mux_bits == 3 * 5  # the saturation
     assert s.adder_bits == 3 * 6  # the rounding adder of the kept bits, [0, 49]
+
+
+def test_a_dense_converts_each_outputs_exact_range() -> None:
+    """A fully parallel Dense with an exact accumulator: an output whose sum stays inside
+    the result type needs no saturation; one that can exceed it is saturated from the bits
+    above the type's top bit (an OR and an AND of them with the sign), not with
+    comparators; RND's half LSB is in the bias, so no rounding adder."""
+    weight = np.array([[1.0, 0.0], [0.5, 0.0], [0.0, 7.0]])
+    graph = Graph([Node("x", Input((3,))), Node("d", Dense(weight, np.zeros(2)), ("x",))], ["d"], "dense")
+    config = {"model": {"input": "fixed<6,2>", "weight": "fixed<8,4>", "result": "fixed<6,3,RND,SAT>"}}
+    (engine,) = plan(rtl4ml.convert(graph, config)).engines
+    s = structure(engine)
+    # output 0: x0 + x1 / 2 in [-3, 2.90625] fits fixed<6,3>; output 1: 7 x2 in [-14, 13.5625]
+    # does not: at 8 fraction bits [-3584, 3472], plus the half LSB 16, read from bit 5 up
+    # [-112, 109], 8 bits: above, ~sign & (bit 6 | bit 5); below, sign & ~(bit 6 & bit 5)
+    assert s.compare_bits == 0
+    assert s.reduce_bits == 2 * 2
+    assert s.mux_bits == 6  # output 1's saturation
+    wrap = structure(plan(rtl4ml.convert(graph, {"model": {**config["model"], "result": "fixed<6,3,RND,WRAP>"}}))
+                     .engines[0])
+    assert wrap.reduce_bits == wrap.mux_bits == wrap.compare_bits == 0
 
 
 def test_a_relu_before_a_rounding_adder_is_inside_the_carry_chains_luts_on_amd() -> None:

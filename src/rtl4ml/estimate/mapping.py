@@ -122,6 +122,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
     gates = s.gate_bits + (0 if cells.carry_lut_takes_gate else s.adder_gate_bits)
     lut = s.adder_bits + gates + ceil(s.compare_bits / cells.compare_per_lut) \
+        + ceil(s.reduce_bits / (cells.lut_inputs - 1)) \
         + ceil(s.mux_bits / cells.mux_per_lut) + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():

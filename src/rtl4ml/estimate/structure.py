@@ -27,6 +27,7 @@ from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
 from ..hw.cycles import ROUND_LEVELS, cycle_of
 from ..hw.fold import fold_schedule
+from ..hw.linear import folded_rounding
 from ..hw.records import (
     ArgMaxImpl,
     DenseImpl,
@@ -80,6 +81,7 @@ class Structure:
     adder_gate_bits: int = 0  # such gates right before an adder (a LUT6 carry chain's LUTs take them)
     select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
     compare_bits: int = 0  # magnitude comparators
+    reduce_bits: int = 0  # inputs beyond the first of wide AND/OR reductions (saturation checks)
     reg_bits: int = 0  # flip-flops
     multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
     product_regs: Counter = field(default_factory=Counter)  # multipliers (keys as above) whose product is registered
@@ -125,8 +127,39 @@ def known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y
     if _rounds(frac, y):
         s.adder_bits += elements * bits_for(lo, hi + 1)  # the kept bits plus the rounding bit
     if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
-        s.compare_bits += elements * bits_for(lo, hi)
-        s.mux_bits += elements * y.width
+        saturation(s, elements, lo, hi, y)
+
+
+def saturation(s: Structure, elements: int, lo: int, hi: int, y: FixedType) -> None:
+    """Saturating values in [lo, hi] to ``y`` as the backend writes it: above the range,
+    an OR of the bits above the type's top bit (and the sign); below the natural range of
+    a signed type, the sign and an AND of those bits; below a symmetric range, a
+    comparator; then the multiplexer of the bound or the value."""
+    inputs = bits_for(lo, hi) - y.width + y.signed  # the bits from the type's top bit up (and the sign)
+    lo_t = -y.raw_max if (y.overflow is Overflow.SAT_SYM and y.signed) else y.raw_min
+    if hi > y.raw_max:
+        s.reduce_bits += elements * max(inputs - 1, 0)
+    if lo < lo_t:
+        if lo_t != y.raw_min:
+            s.compare_bits += elements * bits_for(lo, hi)
+        elif y.signed:  # unsigned: the sign bit alone
+            s.reduce_bits += elements * max(inputs - 1, 0)
+    s.mux_bits += elements * y.width
+
+
+def relu_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, relu: bool, y: FixedType) -> None:
+    """A ReLU (if ``relu``) of values in [lo, hi] (raw, ``frac`` fraction bits), then
+    their conversion to ``y``: the ReLU's gate only where the conversion reads the bits
+    (from the rounding bit up), inside the rounding adder's LUTs when there is one."""
+    if relu and lo < 0:
+        lo, hi = 0, max(hi, 0)
+        dropped = max(frac - y.frac_bits - 1, 0)  # below the rounding bit
+        gates = elements * bits_for(0, hi >> dropped)  # sign ? 0 : x
+        if _rounds(frac, y):
+            s.adder_gate_bits += gates  # into the rounding adder
+        else:
+            s.gate_bits += gates
+    known_conversion(s, elements, lo, hi, frac, y)
 
 
 def pipeline(s: Structure, latency: int, out: Stream) -> None:
@@ -221,7 +254,7 @@ def _(impl: DenseImpl) -> Structure:
     w_bits = a.precision.weight.width
     if impl.strategy is Strategy.RESOURCE:
         _folded(impl, s, x_bits, w_bits, acc)
-        conversion(s, a.n_out, out_bits)
+        _output_conversion(s, impl, a.bias, a.precision.result)
         s.reg_bits += impl.output.bits
         return s
     if impl.graph is not None:
@@ -259,10 +292,30 @@ def _(impl: DenseImpl) -> Structure:
             s.adder_bits += max(digits - products, 0) * (x_bits + w_bits)
             s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
         s.adder_bits += sums * acc
-    s.adder_bits += sum(1 for b in a.bias if b) * acc
-    conversion(s, a.n_out, out_bits)
+    biases, result = folded_rounding(a)
+    s.adder_bits += sum(1 for b in biases if b) * acc
+    _output_conversion(s, impl, biases, result)
     pipeline(s, impl.latency, impl.output)
     return s
+
+
+def _output_conversion(s: Structure, impl: DenseImpl, biases, result: FixedType) -> None:
+    """Each output's activation and conversion to ``result``: from its sum's exact range
+    when the accumulator is exact and the activation a ReLU or none, else for any value."""
+    a = impl.arith
+    kind = None if a.activation is None else a.activation.kind
+    if not a.exact or a.precision.pre_activation is not None or \
+            kind not in (None, ActivationKind.LINEAR, ActivationKind.RELU):
+        conversion(s, a.n_out, impl.output.type.width)
+        return
+    w, shift = a.weight, a.product_shift
+    lo = np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    hi = np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    for j in range(a.n_out):
+        c_lo, c_hi = (int(lo[j]) << shift, int(hi[j]) << shift) if shift >= 0 else \
+            (shift_right(int(lo[j]), -shift), shift_right(int(hi[j]), -shift))
+        relu_conversion(s, 1, c_lo + biases[j], c_hi + biases[j], a.acc.frac_bits, kind is ActivationKind.RELU,
+                        result)
 
 
 def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -> None:
@@ -354,16 +407,8 @@ def _(impl: PointwiseImpl) -> Structure:
             registers -= live
             s.compare_bits += n * ((lo < 0) + (hi >= table.size)) * bits_for(lo, hi)
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
-        lo, hi = impl.input.raw_lo, impl.input.raw_hi
-        if kind is ActivationKind.RELU and lo < 0:
-            lo, hi = 0, max(hi, 0)
-            dropped = max(impl.input.type.frac_bits - impl.output.type.frac_bits - 1, 0)  # below the rounding bit
-            gates = n * bits_for(0, hi >> dropped)  # sign ? 0 : x, where the conversion reads it
-            if _rounds(impl.input.type.frac_bits, impl.output.type):
-                s.adder_gate_bits += gates  # into the rounding adder
-            else:
-                s.gate_bits += gates
-        known_conversion(s, n, lo, hi, impl.input.type.frac_bits, impl.output.type)
+        relu_conversion(s, n, impl.input.raw_lo, impl.input.raw_hi, impl.input.type.frac_bits,
+                        kind is ActivationKind.RELU, impl.output.type)
     elif kind is ActivationKind.CLIP and impl.param is not None:
         _clip(s, n, impl)
     else:
