@@ -41,7 +41,7 @@ class FamilyCells:
     lut_inputs: int
     compare_per_lut: float  # comparator bits per LUT (xc7: two on the carry chain; a CCU2C: two bits, two LUT4s)
     mux_per_lut: float  # 2:1 multiplexer bits per LUT
-    select_per_lut: float  # 2:1 stages of a wide multiplexer per LUT (LUT6: a 4:1, LUT4 + PFUMX: 3 in 2)
+    select_per_lut: float  # 2:1 stages of a folded layer's operand selection per LUT (SELECT_PER_LUT)
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
@@ -63,23 +63,31 @@ class FamilyCells:
 #: weighted mean over the training split's folded layers of reuse factor 2 to 8
 CARRY_SAVE_LUT4 = 2.5
 
+#: 2:1 stages per LUT of a folded layer's operand selection, a case statement on the cycle
+#: counter that Yosys builds as a parallel multiplexer ($pmux): a balanced tree would take
+#: 3 per LUT6 and 1.5 per LUT4 with its PFUMX; measured, the training split's folded
+#: layers of reuse factor 5 and more take 1.7 (LUT6) and 0.85 (LUT4; iCE40, without the
+#: PFUMX, two thirds of that)
+SELECT_PER_LUT6 = 1.7
+SELECT_PER_LUT4 = 0.85
+
 _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
 CELLS = {
     Family.XILINX: FamilyCells(
-        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=3, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
         carry_save_luts=0.0, carry_lut_takes_gate=True,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1,
         lutram_luts_per_cell=2),
     Family.ECP5: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1.5, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, carry_lut_takes_gate=False,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4,
         lutram_luts_per_cell=4),
     Family.ICE40: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=1, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, carry_lut_takes_gate=False,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_words=0, lutram_bits_per_cell=0,
