@@ -192,6 +192,46 @@ def test_a_fifo_marked_for_block_ram_costs_blocks_and_a_small_one_lut_ram() -> N
     assert cost(small, Family.ICE40).ff >= 16 * 36  # no LUT RAM on iCE40: registers
 
 
+def test_lut_ram_takes_the_cheapest_cell() -> None:
+    """AMD/Xilinx: RAM32M holds 32 words of 6 bits in 4 LUTs, RAM64M 64 of 3, RAM128X1D
+    128 of 1; ECP5: a 16x4 DPR16X4 counts four LUT4s."""
+    def luts(width, depth, family):
+        return cost(Structure(rams=Counter({Memory(width, depth, False): 1})), family).lut
+
+    assert luts(54, 5, Family.XILINX) == 9 * 4  # RAM32M
+    assert luts(6, 60, Family.XILINX) == 2 * 4  # RAM64M
+    assert luts(2, 100, Family.XILINX) == 2 * 4  # RAM128X1D
+    assert luts(54, 5, Family.ECP5) == 14 * 4
+
+
+def _pool(kind: PoolKind, size: int, channels: int) -> Graph:
+    pool = Pool(kind, (size, size), (size, size), ((0, 0), (0, 0)))
+    return Graph([Node("x", Input((8, 12, channels))), Node("p", pool, ("x",))], ["p"], "pool")
+
+
+def test_a_max_pool_costs_its_compare_and_select_bits() -> None:
+    """Each of the three two-value maxima of a 2x2 window, per channel and bit: a
+    comparator and a multiplexer, at what Yosys measured on max pools (2 LUT6s, 3.5 LUT4
+    equivalents); the window's output register loads on its clock enable (no LUTs)."""
+    design = rtl4ml.convert(_pool(PoolKind.MAX, 2, 4), {"model": {"precision": "fixed<9,2>"}})
+    parts = structure(plan(design).engines[0])
+    assert parts.max_bits == 4 * 3 * 9 and parts.compare_bits < 20 and parts.mux_bits == 0
+    assert cost(Structure(max_bits=10), Family.XILINX).lut == 20
+    assert cost(Structure(max_bits=10), Family.ECP5).lut == 35
+
+
+def test_an_average_over_nine_divides_by_a_constant_product() -> None:
+    """A 3x3 average: the sum of nine, the offset that makes it non-negative, the quotient
+    as the product by ceil(2**k / 9) (shifts and adds), the remainder's bits below 9, the
+    rounding against it, the quotient plus its rounding carry."""
+    design = rtl4ml.convert(_pool(PoolKind.AVG, 3, 1), {"model": {"precision": "fixed<8,2>"}})
+    parts = structure(plan(design).engines[0])
+    (div,) = (p for p in plan(design).engines[0].parts if getattr(p, "division", None) is not None)
+    digits = {d for _, d, _ in parts.const_products}
+    assert len(parts.const_products) == 2 and 2 in digits  # 9 = 8 + 1
+    assert div.division.den == 9 and parts.compare_bits >= 5  # 2 * rem against 9
+
+
 def test_dsp_multipliers_fall_back_to_logic_on_a_device_without_dsp_blocks() -> None:
     s = Structure(multipliers=Counter({(16, 8, 24, True): 10}), dsp=True)
     assert cost(s, Family.XILINX).dsp == 10 and cost(s, Family.XILINX).lut == 0
@@ -294,6 +334,23 @@ def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
         assert synthesize_folder(folder, "ecp5").synth.bram == bram, (n, precision)
 
 
+@pytest.mark.synth
+def test_an_average_pools_estimate_is_close_to_yosys(tmp_path) -> None:
+    """A 2x2 average pool of six channels: adders, roundings (increments: the carry chain
+    alone on AMD/Xilinx), LUT RAM line buffers and registers, analytic, against Yosys."""
+    if shutil.which("yosys") is None:
+        pytest.skip("yosys not installed")
+    from rtl4ml.project import synthesize_folder
+
+    graph, config = _pool(PoolKind.AVG, 2, 6), {"model": {"precision": "fixed<9,2>"}}
+    table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
+    folder = rtl4ml.convert(graph, config).write(tmp_path / "avg")
+    for target, row, tolerance in (("xc7", table.iloc[0], 0.10), ("ecp5", table.iloc[1], 0.05)):
+        measured = synthesize_folder(folder, target).synth
+        assert abs(row.lut - measured.lut_equivalents) <= tolerance * measured.lut_equivalents, (target, row.lut)
+        assert abs(row.ff - measured.ff) <= 0.02 * measured.ff, (target, row.ff)
+
+
 def _softmax_layer(n: int, precision: str) -> tuple[Graph, dict]:
     graph = Graph([Node("x", Input((n,))), Node("s", Softmax(), ("x",))], ["s"], "sm")
     return graph, {"model": {"precision": precision, "table_size": 256}}
@@ -379,7 +436,7 @@ def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
     assert s.reduce_bits == 3 * 1  # the saturation: an OR of [0, 48]'s bits 5 and 4
     assert s.adder_gate_bits == 3 * 7  # the clipped value from the rounding bit up, [0, 96], into the adder
     assert s.mux_bits == 3 * 5  # the saturation
-    assert s.adder_bits == 3 * 6  # the rounding adder of the kept bits, [0, 49]
+    assert s.increment_bits == 3 * 6 and s.adder_bits == 0  # the rounding of the kept bits, [0, 49]
 
 
 def test_a_dense_converts_each_outputs_exact_range() -> None:
@@ -405,13 +462,14 @@ def test_a_dense_converts_each_outputs_exact_range() -> None:
 
 def test_a_relu_before_a_rounding_adder_is_inside_the_carry_chains_luts_on_amd() -> None:
     """relu of fixed<9,1> (8 fraction bits) into fixed<5,1> (4): the gate is needed only
-    from the rounding bit up, and an AMD/Xilinx carry chain's LUTs compute it with the
-    adder; on LUT4 families it stays a LUT of its own."""
+    from the rounding bit up. The rounding is an increment: on AMD/Xilinx the carry chain
+    alone (Yosys maps no LUT to an operand bit plus a carry), so the gate takes the LUT in
+    front of it; on LUT4 families the increment is a CCU2C's LUT and the gate one more."""
     graph = Graph([Node("x", Input((20,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
     (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<5,1>"}})).engines
     s = structure(engine)
     assert s.gate_bits == 0 and s.adder_gate_bits == 20 * 5  # [0, 255] read from bit 3 up: [0, 31]
-    assert s.adder_bits == 20 * 5  # [0, 16] after rounding, plus its carry
+    assert s.increment_bits == 20 * 5 and s.adder_bits == 0  # [0, 16] after rounding, plus its carry
     assert cost(s, Family.XILINX).lut == 100 and cost(s, Family.ECP5).lut == 200
     exact = structure(plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<12,4>"}})).engines[0])
-    assert exact.gate_bits == 20 * 8 and exact.adder_gate_bits == 0 and exact.adder_bits == 0  # nothing rounded
+    assert exact.gate_bits == 20 * 8 and exact.adder_gate_bits == 0 and exact.increment_bits == 0  # nothing rounded

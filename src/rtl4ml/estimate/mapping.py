@@ -4,8 +4,10 @@ First-order technology mapping, per family:
 - AMD/Xilinx (LUT6 + CARRY4): an adder or comparator bit is a LUT on the carry chain, two
   2:1 multiplexer bits share a LUT6; a multiplier of up to 25x18 bits is one DSP48 (Yosys
   0.23 moves about half of the additions that follow products into the DSP48s); a
-  soft multiplier about a*b/2 LUTs; distributed RAM 64 words x 1 bit per LUT (dual port:
-  2), a logic ROM one LUT6 per 64 bits; block RAM in 18 Kb units of 512x36 ... 16Kx1.
+  soft multiplier about a*b/2 LUTs; distributed RAM in the cheapest of RAM32M (32x6 in
+  4 LUTs), RAM64M (64x3 in 4) and RAM128X1D (128x1 in 4), as Yosys maps a memory with one
+  write and one read port; a logic ROM one LUT6 per 64 bits; block RAM in 18 Kb units of
+  512x36 ... 16Kx1.
 - ECP5 (LUT4 + CCU2C): ``lut`` counts LUT4 equivalents (a CCU2C carry cell is two, a
   16x4 LUT RAM four), as the place-and-route device choice does; 18x18 multipliers;
   DP16KD 18 Kb blocks.
@@ -42,20 +44,20 @@ class FamilyCells:
     compare_per_lut: float  # comparator bits per LUT (xc7: two on the carry chain; a CCU2C: two bits, two LUT4s)
     mux_per_lut: float  # 2:1 multiplexer bits per LUT
     select_per_lut: float  # 2:1 stages of a folded layer's operand selection per LUT (SELECT_PER_LUT)
+    max_luts: float  # LUTs per bit of a max pool's compare-and-select (MAX_LUTS)
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
     carry_save_luts: float  # LUTs per full-adder bit of a one-cycle sum of many products (Yosys maccmap)
-    carry_lut_takes_gate: bool  # an adder bit's LUT before the carry chain also computes a gate on its input
+    increment_luts: float  # LUTs per bit of a rounding's increment (AMD/Xilinx: the carry chain alone, its
+    # LUTs free to compute a gate on the operand; LUT4 families: a CCU2C's or SB_CARRY's LUT)
     rom_logic_cost: float  # synthesis's cost of a ROM bit in logic, against a block RAM's (0: never block RAM)
     block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
     dsp_signed_only: bool  # the DSP multiplies signed operands only
     dsp_holds_product_register: bool  # synthesis moves a product's register into the DSP block
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
-    lutram_words: int  # words of one LUT RAM cell (0: none, registers instead)
-    lutram_bits_per_cell: int
-    lutram_luts_per_cell: int
+    lutram_shapes: tuple[tuple[int, int, int], ...]  # (depth, width, LUTs) of the LUT RAM cells (none: registers)
 
 
 #: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families: a full
@@ -71,27 +73,33 @@ CARRY_SAVE_LUT4 = 2.5
 SELECT_PER_LUT6 = 1.7
 SELECT_PER_LUT4 = 0.85
 
+#: LUTs per bit of a max pool's compare-and-select of two values: a comparator on the carry
+#: chain and a multiplexer would take 1 + 1 (LUT6; LUT4 with a CCU2C's two bits: 1 + 1);
+#: measured on the training split's max pools, whose trees put several levels in a cycle
+#: (the next comparator reads the multiplexers), 2.0 LUT6 and 3.5 LUT4 equivalents
+MAX_LUT6 = 2.0
+MAX_LUT4 = 3.5
+
 _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
 CELLS = {
     Family.XILINX: FamilyCells(
-        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
-        carry_save_luts=0.0, carry_lut_takes_gate=True,
+        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
-        dsp_holds_product_register=True, bram_shapes=_BLOCK_18K, lutram_words=64, lutram_bits_per_cell=1,
-        lutram_luts_per_cell=2),
+        dsp_holds_product_register=True, bram_shapes=_BLOCK_18K,
+        lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
     Family.ECP5: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4, carry_lut_takes_gate=False,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
-        dsp_holds_product_register=False, bram_shapes=_BLOCK_18K, lutram_words=16, lutram_bits_per_cell=4,
-        lutram_luts_per_cell=4),
+        dsp_holds_product_register=False, bram_shapes=_BLOCK_18K,
+        lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4, carry_lut_takes_gate=False,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, max_luts=MAX_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
-        bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_words=0, lutram_bits_per_cell=0,
-        lutram_luts_per_cell=0),
+        bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_shapes=()),
 }
 
 
@@ -128,9 +136,9 @@ def _rom_in_block(rom: Memory, cells: FamilyCells) -> bool:
 
 def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     cells = CELLS[family]
-    gates = s.gate_bits + (0 if cells.carry_lut_takes_gate else s.adder_gate_bits)
+    gates = s.gate_bits + s.adder_gate_bits + ceil(s.increment_bits * cells.increment_luts)
     lut = s.adder_bits + gates + ceil(s.compare_bits / cells.compare_per_lut) \
-        + ceil(s.reduce_bits / (cells.lut_inputs - 1)) \
+        + ceil(s.reduce_bits / (cells.lut_inputs - 1)) + ceil(s.max_bits * cells.max_luts) \
         + ceil(s.mux_bits / cells.mux_per_lut) + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():
@@ -164,9 +172,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     for ram, n in s.rams.items():
         if ram.block:
             bram += n * blocks(ram, cells.bram_shapes)
-        elif cells.lutram_words and ram.depth > 2:
-            lut += n * ceil(ram.depth / cells.lutram_words) * ceil(ram.width / cells.lutram_bits_per_cell) \
-                * cells.lutram_luts_per_cell
+        elif cells.lutram_shapes and ram.depth > 2:
+            lut += n * min(ceil(ram.depth / d) * ceil(ram.width / w) * luts for d, w, luts in cells.lutram_shapes)
         else:
             ff += n * ram.width * ram.depth
             lut += n * ram.width * max(ram.depth - 1, 0)  # the read multiplexer

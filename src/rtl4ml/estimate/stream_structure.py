@@ -11,7 +11,7 @@ from ..ir import PoolKind
 from .structure import (
     Memory,
     Structure,
-    conversion,
+    division,
     known_conversion,
     pipeline,
     structure,
@@ -31,7 +31,8 @@ def _(impl: PadImpl) -> Structure:
 @structure.register
 def _(impl: WindowImpl) -> Structure:
     """Taps (all but the incoming pixel), per line buffer a memory of ``delay - 1`` words
-    read into a register, the output register holding the whole window, the counters."""
+    read into a register, the output register holding the whole window (its load enable
+    a flip-flop's clock enable), the counters."""
     s = Structure()
     (kh, kw), pixel = impl.kernel, impl.input.bits
     delay = impl.delays
@@ -45,7 +46,6 @@ def _(impl: WindowImpl) -> Structure:
         if delay > 2 and kh > 1:
             s.reg_bits += _counter_bits(delay - 1)
     s.compare_bits += 2 * (_counter_bits(impl.frame.cols) + _counter_bits(impl.frame.rows))
-    s.mux_bits += kh * kw * pixel  # the output register's load enable
     return s
 
 
@@ -58,17 +58,10 @@ def _(impl: PoolImpl) -> Structure:
     s, c, w = Structure(), impl.channels, impl.input.type.width
     wide = w if impl.kind is PoolKind.MAX else w + (impl.size - 1).bit_length()
     if impl.kind is PoolKind.MAX:
-        s.compare_bits += c * (impl.size - 1) * w
-        s.mux_bits += c * (impl.size - 1) * w
+        s.max_bits += c * (impl.size - 1) * w
     else:
         s.adder_bits += c * (impl.size - 1) * wide
-        if impl.division is None:  # a shift: the sum's known range rounded to the result
-            x = impl.input
-            known_conversion(s, c, impl.size * x.raw_lo, impl.size * x.raw_hi, x.type.frac_bits + impl.shift,
-                              impl.output.type)
-        else:
-            conversion(s, c, impl.output.type.width)
-            s.adder_bits += 3 * c * wide  # multiply-shift by a constant
+        _average(s, c, impl.size, impl)
     regs, depth = tree_registers(impl.size, wide, impl.adder_levels, ROUND_LEVELS)
     s.reg_bits += c * regs
     y_cycle = cycle_of(depth + ROUND_LEVELS, impl.adder_levels)
@@ -87,12 +80,22 @@ def _(impl: CollectImpl) -> Structure:
     c, w = impl.output.elements, impl.input.type.width + impl.input.beats.bit_length()
     s.reg_bits += c * w + impl.output.bits + impl.input.beats.bit_length()
     if impl.kind is PoolKind.MAX:
-        s.compare_bits += c * w
-        s.mux_bits += c * w
+        s.max_bits += c * w
     else:
         s.adder_bits += c * w
-        conversion(s, c, impl.output.type.width)
+        _average(s, c, impl.input.beats, impl)
     return s
+
+
+def _average(s: Structure, channels: int, count: int, impl: PoolImpl | CollectImpl) -> None:
+    """The sums of ``count`` inputs to the result type: a rounding shift of their known
+    range for a power-of-two count, else the division by the constant."""
+    x = impl.input
+    lo, hi = count * x.raw_lo, count * x.raw_hi
+    if impl.division is None:
+        known_conversion(s, channels, lo, hi, x.type.frac_bits + impl.shift, impl.output.type)
+    else:
+        division(s, channels, lo, hi, impl.division, impl.output.type)
 
 
 @structure.register

@@ -26,6 +26,7 @@ from ..errors import UnsupportedError
 from ..fixed import FixedType, Overflow, Rounding
 from ..hw.adder_graph import AdderGraph, combine_tree, csd_digits
 from ..hw.cycles import ROUND_LEVELS, cycle_of
+from ..hw.divide import ConstDivision
 from ..hw.fold import fold_schedule
 from ..hw.linear import folded_rounding
 from ..hw.records import (
@@ -78,10 +79,12 @@ class Structure:
     adder_bits: int = 0  # two-operand adders and subtractors
     mux_bits: int = 0  # 2:1 multiplexer bits
     gate_bits: int = 0  # two-input gates (a ReLU's sign ? 0 : x): a LUT each, never shared
-    adder_gate_bits: int = 0  # such gates right before an adder (a LUT6 carry chain's LUTs take them)
+    adder_gate_bits: int = 0  # such gates right before a rounding adder (in its LUTs on AMD/Xilinx)
+    increment_bits: int = 0  # adders of one operand and a carry-in (roundings)
     select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
     compare_bits: int = 0  # magnitude comparators
     reduce_bits: int = 0  # inputs beyond the first of wide AND/OR reductions (saturation checks)
+    max_bits: int = 0  # a max pool's compare-and-select of two values (a comparator and a multiplexer)
     reg_bits: int = 0  # flip-flops
     multipliers: Counter = field(default_factory=Counter)  # (a bits, b bits, product bits, signed) -> how many
     product_regs: Counter = field(default_factory=Counter)  # multipliers (keys as above) whose product is registered
@@ -106,9 +109,9 @@ def shift_right(value: int, shift: int) -> int:
 
 
 def conversion(s: Structure, elements: int, out_bits: int) -> None:
-    """Rounding and saturation to a result type, the values unknown: an adder and a clamp
-    per element."""
-    s.adder_bits += elements * out_bits
+    """Rounding and saturation to a result type, the values unknown: an increment and a
+    clamp per element."""
+    s.increment_bits += elements * out_bits
     s.compare_bits += elements * out_bits
     s.mux_bits += elements * out_bits
 
@@ -125,7 +128,7 @@ def known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y
     shift = y.frac_bits - frac
     lo, hi = shift_right(lo, -shift), shift_right(hi, -shift)
     if _rounds(frac, y):
-        s.adder_bits += elements * bits_for(lo, hi + 1)  # the kept bits plus the rounding bit
+        s.increment_bits += elements * bits_for(lo, hi + 1)  # the kept bits plus the rounding bit
     if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
         saturation(s, elements, lo, hi, y)
 
@@ -160,6 +163,33 @@ def relu_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, re
         else:
             s.gate_bits += gates
     known_conversion(s, elements, lo, hi, frac, y)
+
+
+def division(s: Structure, elements: int, lo: int, hi: int, div: ConstDivision, y: FixedType) -> None:
+    """An average's division of sums in [lo, hi] by a constant, as the backend writes it:
+    the offset that makes the sum non-negative, the quotient from a constant product, the
+    remainder in the bits below the divisor, the rounding decision against it, the
+    quotient plus its rounding carry, the overflow mode."""
+    lo, hi = lo << div.shift_left, hi << div.shift_left
+    pos_hi = hi + div.offset
+    pos_bits = bits_for(0, pos_hi)
+    if div.offset:
+        s.adder_bits += elements * pos_bits
+    q_lo, q_hi = (lo + div.offset) // div.den, pos_hi // div.den
+    if q_hi:
+        s.const_products[pos_bits, len(csd_digits(div.mult)), bits_for(0, pos_hi * div.mult)] += elements
+    q_bits = bits_for(0, q_hi)
+    s.const_products[q_bits, len(csd_digits(div.den)), bits_for(0, q_hi * div.den)] += elements
+    r_bits = bits_for(0, div.den - 1)
+    s.adder_bits += elements * r_bits  # the remainder: only the bits below the divisor
+    rounds = y.rounding is not Rounding.TRN
+    if rounds:
+        s.compare_bits += elements * (r_bits + 1)  # twice the remainder against the divisor
+    base = div.offset // div.den
+    y_lo, y_hi = q_lo - base, q_hi - base + rounds
+    s.adder_bits += elements * bits_for(y_lo, y_hi) * (rounds or bool(base))
+    if (y_lo < y.raw_min or y_hi > y.raw_max) and y.overflow is not Overflow.WRAP:
+        saturation(s, elements, y_lo, y_hi, y)
 
 
 def pipeline(s: Structure, latency: int, out: Stream) -> None:
