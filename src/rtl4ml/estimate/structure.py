@@ -528,8 +528,10 @@ def _(impl: SoftmaxImpl) -> Structure:
     for fn, table, count, registered, in_cycle in reads:
         lo, hi = _table_range(fn, table)
         depth = seen = table.size
-        if fn is TableFunction.EXP_NEG and exp_last is not None:  # the address's upper bits constant
-            depth, seen = exp_last + 1, 1 << exp_last.bit_length()
+        if fn is TableFunction.EXP_NEG:
+            depth = _exp_entries_read(impl)
+            if exp_last is not None:  # the address's upper bits constant
+                seen = 1 << exp_last.bit_length()
         address_reg = regs.exp_address_bits if fn is TableFunction.EXP_NEG else 0
         rom = Memory(bits_for(lo, hi), depth, False, table_lanes(fn, table, table.precision), seen,
                      out_reg=registered, read_in_cycle=in_cycle or not registered, address_reg=address_reg)
@@ -603,6 +605,19 @@ def _exp_index_last(impl: SoftmaxImpl) -> int | None:
     shift, first = index_scaling(impl.input.type.frac_bits, impl.exp_table)
     last = shift_right(impl.input.raw_hi - impl.input.raw_lo, shift)
     return last if first == 0 and last < impl.exp_table.size else None
+
+
+def _exp_entries_read(impl: SoftmaxImpl) -> int:
+    """How many of the exp table's entries the differences reach: every one up to the
+    largest index, or every ``2**k``-th when the index is the difference shifted left by
+    ``k`` (and the last entry when the index is clamped)."""
+    size = impl.exp_table.size
+    shift, first = index_scaling(impl.input.type.frac_bits, impl.exp_table)
+    if first != 0:
+        return size
+    last = shift_right(impl.input.raw_hi - impl.input.raw_lo, shift)
+    step = 1 << max(-shift, 0)
+    return min(last, size - 1) // step + 1 + (last >= size and (size - 1) % step != 0)
 
 
 def first_use_depths(n: int, start: int) -> list[int | None]:
