@@ -425,14 +425,17 @@ def test_a_folded_layers_sums_are_carry_save_trees_on_lut4_families() -> None:
 
 
 def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
-    """relu6 of fixed<13,5> (8 fraction bits) into fixed<5,2> (3): the comparators see the
-    input's 13 bits (the alignment to the bounds' 16 fraction bits adds zeros that drop
-    out), the multiplexer the clipped value down to its rounding bit."""
+    """relu6 of fixed<13,5> (8 fraction bits) into fixed<5,2> (3): the comparators against
+    the bounds (constants: a few LUT6s, a carry chain on ECP5) see the input's 13 bits
+    (the alignment to the bounds' 16 fraction bits adds zeros that drop out), the
+    multiplexer the clipped value down to its rounding bit."""
     graph = Graph([Node("x", Input((3,))), Node("a", Activation.relu6(), ("x",))], ["a"], "clip")
     (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<13,5>", "result": "fixed<5,2>"}})).engines
     s = structure(engine)
     # clipped to [0, 6 * 2**8]; rounded to 3 fraction bits, [0, 48]: above 3.875, saturated
-    assert s.compare_bits == 3 * 2 * 13  # below 0, above 6
+    assert s.const_compare_bits == 3 * 2 * 13 and s.compare_bits == 0  # below 0, above 6: constants
+    assert cost(Structure(const_compare_bits=100), Family.XILINX).lut == 20
+    assert cost(Structure(const_compare_bits=100), Family.ECP5).lut == 160
     assert s.reduce_bits == 3 * 1  # the saturation: an OR of [0, 48]'s bits 5 and 4
     assert s.adder_gate_bits == 3 * 7  # the clipped value from the rounding bit up, [0, 96], into the adder
     assert s.mux_bits == 3 * 5  # the saturation

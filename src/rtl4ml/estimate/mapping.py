@@ -45,6 +45,7 @@ class FamilyCells:
     mux_per_lut: float  # 2:1 multiplexer bits per LUT
     select_per_lut: float  # 2:1 stages of a folded layer's operand selection per LUT (SELECT_PER_LUT)
     max_luts: float  # LUTs per bit of a max pool's compare-and-select (MAX_LUTS)
+    const_compare_luts: float  # LUTs per bit of a comparison against a constant (CONST_COMPARE_LUTS)
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
@@ -80,23 +81,30 @@ SELECT_PER_LUT4 = 0.85
 MAX_LUT6 = 2.0
 MAX_LUT4 = 3.5
 
+#: LUTs per input bit of a comparison against a constant (a clip's bounds, a table index's
+#: clamp): abc folds it into a few LUT6s (the constant's runs of equal bits), while on ECP5
+#: it takes a carry chain (a CCU2C per two bits) and more; measured on the training
+#: split's clips
+CONST_COMPARE_LUT6 = 0.2
+CONST_COMPARE_LUT4 = 1.6
+
 _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
 CELLS = {
     Family.XILINX: FamilyCells(
-        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6, const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
     Family.ECP5: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4, const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, max_luts=MAX_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, max_luts=MAX_LUT4, const_compare_luts=CONST_COMPARE_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_shapes=()),
@@ -139,6 +147,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     gates = s.gate_bits + s.adder_gate_bits + ceil(s.increment_bits * cells.increment_luts)
     lut = s.adder_bits + gates + ceil(s.compare_bits / cells.compare_per_lut) \
         + ceil(s.reduce_bits / (cells.lut_inputs - 1)) + ceil(s.max_bits * cells.max_luts) \
+        + ceil(s.const_compare_bits * cells.const_compare_luts) \
         + ceil(s.mux_bits / cells.mux_per_lut) + ceil(s.select_bits / cells.select_per_lut)
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():

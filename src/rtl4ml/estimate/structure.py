@@ -83,6 +83,7 @@ class Structure:
     increment_bits: int = 0  # adders of one operand and a carry-in (roundings)
     select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
     compare_bits: int = 0  # magnitude comparators
+    const_compare_bits: int = 0  # comparators of a value against a constant (a clip's bounds, a table's clamp)
     reduce_bits: int = 0  # inputs beyond the first of wide AND/OR reductions (saturation checks)
     max_bits: int = 0  # a max pool's compare-and-select of two values (a comparator and a multiplexer)
     reg_bits: int = 0  # flip-flops
@@ -435,7 +436,7 @@ def _(impl: PointwiseImpl) -> Structure:
             reachable = min(min(hi, table.size - 1) - max(lo, 0) + 1, impl.input.raw_hi - impl.input.raw_lo + 1)
             s.roms[Memory(live, reachable, False, lanes, table.size, out_reg=True, address_luts=1)] += n
             registers -= live
-            s.compare_bits += n * ((lo < 0) + (hi >= table.size)) * bits_for(lo, hi)
+            s.const_compare_bits += n * ((lo < 0) + (hi >= table.size)) * bits_for(lo, hi)
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         relu_conversion(s, n, impl.input.raw_lo, impl.input.raw_hi, impl.input.type.frac_bits,
                         kind is ActivationKind.RELU, impl.output.type)
@@ -470,7 +471,7 @@ def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
     crossed = (b_lo is not None and lo < b_lo) + (b_hi is not None and hi > b_hi)
     # the alignment's zero bits drop out: of the comparators, and of the clipped value
     # when the bounds have them too (then the conversion rounds nothing there)
-    s.compare_bits += n * crossed * bits_for(x.raw_lo, x.raw_hi)
+    s.const_compare_bits += n * crossed * bits_for(x.raw_lo, x.raw_hi)
     zeros = common - f
     if all(b is None or b % (1 << zeros) == 0 for b in (b_lo, b_hi)):
         new_lo, new_hi, common = new_lo >> zeros, new_hi >> zeros, f
