@@ -6,9 +6,10 @@ Run: python benchmarks/cnn.py [--skip-fusion | --skip-end-to-end] [--keep DIR]
 1. The digits CNN (examples/models/digits_cnn.onnx, 8x8 pixels, two 3x3 convolutions
    with ReLU and 2x2 max pooling, a Dense to 10 classes) at CNN_PRECISION with
    CNN_WEIGHTS and the argmax output, through ``rtl4ml build``, ``rtl4ml verify --stalls``
-   and ``rtl4ml synth --target ecp5 --pnr``: accuracy of the fixed-point design on the
-   digits test split next to the float model, latency and interval (measured in
-   Verilator, equal to the cycle model), Fmax, throughput at that Fmax, LUT/FF/DSP/BRAM;
+   and ``rtl4ml synth --target ecp5 --pnr --placer static --router router2``: accuracy of
+   the fixed-point design on the digits test split next to the float model, latency and
+   interval (measured in Verilator, equal to the cycle model), Fmax, throughput at that
+   Fmax, LUT/FF/DSP/BRAM;
    without and with 2-beat FIFOs between layers (``layer_fifo_depth``).
 2. Conv+ReLU fusion on and off (``passes: {fuse_activations: false}``), Yosys
    ``synth_ecp5`` and ``synth_xilinx``: the digits CNN and a CNN of four Conv+ReLU pairs.
@@ -46,6 +47,9 @@ CNN_WEIGHTS = "fixed<5,1>"
 CNN_LAYERS = {"/Softmax": {"adder_levels": 1}}
 CLI = [sys.executable, "-m", "rtl4ml.cli"]
 PNR_TIMEOUT_S = 4 * 3600  # nextpnr-ecp5 (the PyPI build) places and routes this design slowly
+# nextpnr's analytic placer and newer router: they route the 2-FIFO design in about 12
+# minutes at 74 MHz, where its defaults (heap, router1) had not finished after an hour
+PNR_CHOICES = ("--placer", "static", "--router", "router2")
 
 
 def cli(*args: str) -> str:
@@ -78,7 +82,8 @@ def build_verify_synth(work: Path, layer_fifo_depth: int) -> tuple[dict, dict, d
     build = work / name
     cli("build", str(MODEL), "-o", str(build), "--config", str(cfg), "--overwrite")
     v = json.loads(cli("verify", str(build), "--stalls", "--samples", "300", "--json"))
-    s = json.loads(cli("synth", str(build), "--target", "ecp5", "--pnr", "--timeout", str(PNR_TIMEOUT_S), "--json"))
+    s = json.loads(cli("synth", str(build), "--target", "ecp5", "--pnr", *PNR_CHOICES, "--timeout", str(PNR_TIMEOUT_S),
+                       "--json"))
     return json.loads((build / "design.json").read_text()), v, s
 
 

@@ -115,6 +115,14 @@ def test_synth_that_runs_out_of_time_says_so(tmp_path, model_file):
     assert result.exit_code == 1 and "did not finish within 1 s" in result.output
 
 
+def test_synth_refuses_a_placer_without_pnr_or_an_unknown_one_before_synthesis(tmp_path, model_file):
+    out = build_folder(model_file, tmp_path / "b")
+    result = runner.invoke(app, ["synth", str(out), "--target", "ecp5", "--placer", "static"])
+    assert result.exit_code == 1 and "give --pnr too" in result.output
+    result = runner.invoke(app, ["synth", str(out), "--target", "ecp5", "--pnr", "--router", "router3"])
+    assert result.exit_code == 1 and "unknown nextpnr router 'router3'" in result.output
+
+
 def test_verify_of_a_folder_that_is_not_a_build(tmp_path):
     result = runner.invoke(app, ["verify", str(tmp_path)])
     assert result.exit_code == 1 and "not an rtl4ml build folder" in result.output

@@ -183,7 +183,7 @@ def test_place_and_route_refuses_an_unknown_placer_or_router(tmp_path: Path) -> 
     netlist.write_text("{}")
     with pytest.raises(ValueError, match="unknown nextpnr placer 'fast'"):
         pnr_module.place_and_route_netlist(netlist, placer="fast")
-    with pytest.raises(ValueError, match="routers router1, router2"):
+    with pytest.raises(ValueError, match="unknown nextpnr router 'router3'; accepted: router1, router2"):
         pnr_module.place_and_route_netlist(netlist, router="router3")
 
 

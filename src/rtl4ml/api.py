@@ -122,16 +122,17 @@ class Design:
             folder = self.write(Path(tmp) / "build")
             return verify(folder, samples, stalls, simulator, seed)
 
-    def synthesize(self, target: str = "xc7", dsp: bool = True, pnr: bool = False):
+    def synthesize(self, target: str = "xc7", dsp: bool = True, pnr: bool = False, placer: str | None = None,
+                   router: str | None = None):
         """Yosys synthesis for ``target`` (xc7, ecp5, ice40): LUT/FF/DSP/BRAM/CARRY, and
-        Fmax with ``pnr`` (ECP5)."""
+        Fmax with ``pnr`` (ECP5; nextpnr's ``placer`` and ``router``, default its own)."""
         import tempfile
 
         from .project import synthesize_folder
 
         with tempfile.TemporaryDirectory(prefix="rtl4ml-synth-") as tmp:
             folder = self.write(Path(tmp) / "build", samples=2)
-            return synthesize_folder(folder, target, dsp, pnr)
+            return synthesize_folder(folder, target, dsp, pnr, placer=placer, router=router)
 
     def output_types(self):
         return [self.graph[n].precision.result for n in self.graph.outputs]

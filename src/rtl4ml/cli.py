@@ -212,13 +212,17 @@ def synth(
     pnr: Annotated[bool, typer.Option("--pnr", help="nextpnr-ecp5 place and route for Fmax")] = False,
     timeout: Annotated[Optional[float], typer.Option("--timeout", help="seconds each tool may run (default 3600)",
                                                      min=1)] = None,
+    placer: Annotated[Optional[str], typer.Option("--placer", help="with --pnr: nextpnr's placer, heap (its "
+                                                  "default), static or sa")] = None,
+    router: Annotated[Optional[str], typer.Option("--router", help="with --pnr: nextpnr's router, router1 (its "
+                                                  "default) or router2")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON object")] = False,
 ):
     """Synthesize with Yosys and report LUT/FF/DSP/BRAM/CARRY (and Fmax with --pnr)."""
     from .project import synthesize_folder
     from .tools import Target
 
-    report = synthesize_folder(folder, Target.parse(target).value, not no_dsp, pnr, timeout)
+    report = synthesize_folder(folder, Target.parse(target).value, not no_dsp, pnr, timeout, placer, router)
     d = report.as_dict()
     if as_json:
         typer.echo(json.dumps({k: v for k, v in d.items() if k not in ("cells", "latch_signals")}))

@@ -31,10 +31,12 @@ class SynthReport:
 
 
 def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool = False,
-                      timeout_s: float | None = None) -> SynthReport:
+                      timeout_s: float | None = None, placer: str | None = None,
+                      router: str | None = None) -> SynthReport:
     """Yosys ``synth_<target>`` on the folder's RTL; with ``pnr`` (ECP5 only) also
-    nextpnr-ecp5 place and route for the maximum clock frequency. ``timeout_s`` limits
-    each tool run (default: the tools' own limits)."""
+    nextpnr-ecp5 place and route for the maximum clock frequency, with nextpnr's
+    ``placer`` and ``router`` (default: its own). ``timeout_s`` limits each tool run
+    (default: the tools' own limits)."""
     folder = Path(folder)
     try:
         top = json.loads((folder / "design.json").read_text())["top"]
@@ -42,10 +44,14 @@ def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool =
         raise ModelLoadError(f"'{folder}' is not an rtl4ml build folder (no readable design.json)") from None
     rtl = folder / "rtl"
     limit = {} if timeout_s is None else {"timeout_s": timeout_s}
+    choices = {k: v for k, v in (("placer", placer), ("router", router)) if v is not None}
     if not pnr:
+        if choices:
+            raise ValueError(f"a {' and a '.join(choices)} choose{'s' * (len(choices) == 1)} how to place and "
+                             f"route: give --pnr too")
         return SynthReport(synthesize(rtl, top, target, dsp=dsp, **limit))
     if target != "ecp5":
         raise ValueError(f"place and route is available for --target ecp5, not {target}")
-    routed = place_and_route(rtl, top, dsp=dsp, **limit)  # its own synthesis is the report's
+    routed = place_and_route(rtl, top, dsp=dsp, **limit, **choices)  # its own synthesis is the report's
     return SynthReport(routed.synth, routed.fmax_mhz, routed.device, routed.out_of_context,
                        len(routed.global_enables))

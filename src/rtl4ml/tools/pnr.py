@@ -111,6 +111,12 @@ def parse_nextpnr_log(log: str) -> tuple[dict[str, float], dict[str, tuple[int, 
     return clocks, utilisation
 
 
+def check_placer_router(placer: str, router: str) -> None:
+    for what, name, accepted in (("placer", placer, PLACERS), ("router", router, ROUTERS)):
+        if name not in accepted:
+            raise ValueError(f"unknown nextpnr {what} {name!r}; accepted: {', '.join(accepted)}")
+
+
 def place_and_route_netlist(
     netlist_json: str | Path,
     *,
@@ -137,9 +143,7 @@ def place_and_route_netlist(
     """
     if device not in ECP5_DEVICES:
         raise ValueError(f"unknown ECP5 device {device!r}; accepted: {', '.join(ECP5_DEVICES)}")
-    if placer not in PLACERS or router not in ROUTERS:
-        raise ValueError(f"unknown nextpnr placer {placer!r} or router {router!r}; accepted: "
-                         f"placers {', '.join(PLACERS)}, routers {', '.join(ROUTERS)}")
+    check_placer_router(placer, router)
     netlist = Path(netlist_json).resolve()
     if not netlist.is_file():
         raise ValueError(f"netlist not found: {netlist}")
@@ -186,7 +190,8 @@ def place_and_route(
 ) -> PnrResult:
     """Synthesize ``top`` for ECP5 with Yosys, then place and route it with nextpnr on
     ``device`` ("auto": the smallest that holds it, :func:`fitting_device`)."""
-    command_check = nextpnr_ecp5_command()  # fail before a long synthesis
+    check_placer_router(placer, router)  # fail before a long synthesis
+    command_check = nextpnr_ecp5_command()
     del command_check
     with tempfile.TemporaryDirectory(prefix="rtl4ml-pnr-") as tmp:
         work = Path(workdir).resolve() if workdir is not None else Path(tmp)
