@@ -1,0 +1,220 @@
+"""The structure of a Dense engine (and of a convolution's matrix-vector unit),
+registered on :func:`rtl4ml.estimate.structure.structure`: fully parallel as an adder
+graph or as products and their sums, or folded by a reuse factor; counted as
+``backends/verilog/pipeline.py`` and ``folded.py`` build them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backends.verilog.netlist import bits_for
+from ..config import Strategy
+from ..fixed import FixedType
+from ..hw.adder_graph import AdderGraph
+from ..hw.cycles import ROUND_LEVELS, cycle_of
+from ..hw.fold import fold_schedule
+from ..hw.linear import folded_rounding
+from ..hw.records import DenseImpl
+from ..ir import ActivationKind
+from .structure import (
+    Memory,
+    Structure,
+    conversion,
+    pipeline,
+    relu_conversion,
+    shift_right,
+    structure,
+    tree_registers,
+)
+
+_GRAPH_WIDTHS: dict[tuple[int, int, int], tuple[AdderGraph, np.ndarray, int]] = {}
+
+
+def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, int]:
+    """Width of every value of ``graph`` (inputs first) from its exact range over inputs
+    in [x_lo, x_hi], and the adder bits of its nodes: a node adding a shifted operand
+    passes the other operand's bits below the shift through without an adder. Cached per
+    graph (graphs are themselves cached per weight matrix)."""
+    key = (id(graph), x_lo, x_hi)
+    hit = _GRAPH_WIDTHS.get(key)
+    if hit is not None and hit[0] is graph:  # the graph is kept: its id is not reused
+        return hit[1], hit[2]
+    if len(_GRAPH_WIDTHS) >= 256:
+        _GRAPH_WIDTHS.clear()
+    values = graph.coefficients()  # value = c.x * 2**e
+    coeffs = np.array([c for c, _ in values], dtype=object)
+    lo = np.minimum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
+    hi = np.maximum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
+    widths = np.array([bits_for(int(a), int(b)) for a, b in zip(lo, hi)], dtype=np.int64)
+    adder_bits = 0
+    for k, node in enumerate(graph.nodes):
+        through = abs(values[node.a.idx][1] + node.a.shift - values[node.b.idx][1] - node.b.shift)
+        adder_bits += max(int(widths[graph.n_in + k]) - through, 1)
+    _GRAPH_WIDTHS[key] = (graph, widths, adder_bits)
+    return widths, adder_bits
+
+
+def _graph_registers(graph: AdderGraph, widths: np.ndarray, levels: int, last_cycle: int) -> int:
+    """Bits of the registers carrying each value from the cycle that makes it to the last
+    cycle that reads it (outputs: to the engine's last cycle)."""
+    depths = graph.depths
+    last_use = list(depths)
+    for k, node in enumerate(graph.nodes):
+        d = depths[graph.n_in + k]
+        for ref in (node.a, node.b):
+            last_use[ref.idx] = max(last_use[ref.idx], d)
+    made = np.array([cycle_of(d, levels) for d in depths])
+    used = np.array([cycle_of(d, levels) for d in last_use])
+    for ref in graph.outputs:
+        if ref is not None:
+            used[ref.idx] = last_cycle
+    return int(np.sum((used - made) * widths))
+
+
+def _acc_bits(impl: DenseImpl) -> int:
+    a = impl.arith
+    w = a.weight
+    lo = np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    hi = np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    return max(bits_for(int(lo.min()), int(hi.max())), 1)
+
+
+@structure.register
+def _(impl: DenseImpl) -> Structure:
+    a, s = impl.arith, Structure()
+    acc = _acc_bits(impl)
+    x_bits = impl.input.type.width
+    w_bits = a.precision.weight.width
+    if impl.strategy is Strategy.RESOURCE:
+        _folded(impl, s, x_bits, w_bits, acc)
+        _output_conversion(s, impl, a.bias, a.precision.result)
+        s.reg_bits += impl.output.bits
+        return s
+    if impl.graph is not None:
+        widths, adder_bits = graph_widths(impl.graph, a.x_lo, a.x_hi)
+        s.adder_bits += adder_bits
+        s.reg_bits += _graph_registers(impl.graph, widths, impl.adder_levels, impl.latency - 1)
+    else:
+        nonzero = np.count_nonzero(a.weight, axis=0)
+        products = int(nonzero.sum())
+        sums = int(np.maximum(nonzero - 1, 0).sum())  # two-operand adders of the column sums
+        if impl.use_dsp:
+            # a power-of-two weight is a shift; the others are multipliers (synthesis
+            # shares equal products of one input), whose product registers and one
+            # following addition each a DSP block can hold
+            # each product ends its own register stage (a DSP block's own register)
+            multiplied = 0
+            for i in range(a.n_in):
+                for w in {int(v) for v in a.weight[i] if v}:
+                    key = _product(a.x_lo, a.x_hi, (w,))
+                    if abs(w) & (abs(w) - 1):
+                        s.multipliers[key] += 1
+                        s.product_regs[key] += 1
+                        multiplied += 1
+                    else:
+                        s.reg_bits += key[2]  # a shift, registered
+            s.dsp = True
+            s.dsp_adder_bits += min(multiplied, sums) * acc
+            sums -= min(multiplied, sums)
+            L = impl.adder_levels
+            for k in nonzero:  # the column sums (the products' own registers are counted above)
+                regs = tree_registers(int(k), acc, L, ROUND_LEVELS, start=L)[0]
+                s.reg_bits += max(regs - int(k) * (cycle_of(L + 1, L) - cycle_of(L, L)) * acc, 0)
+        else:
+            digits = int(_csd_digit_counts(a.weight).sum())
+            s.adder_bits += max(digits - products, 0) * (x_bits + w_bits)
+            s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
+        s.adder_bits += sums * acc
+    biases, result = folded_rounding(a)
+    s.adder_bits += sum(1 for b in biases if b) * acc
+    _output_conversion(s, impl, biases, result)
+    pipeline(s, impl.latency, impl.output)
+    return s
+
+
+def _output_conversion(s: Structure, impl: DenseImpl, biases, result: FixedType) -> None:
+    """Each output's activation and conversion to ``result``: from its sum's exact range
+    when the accumulator is exact and the activation a ReLU or none, else for any value."""
+    a = impl.arith
+    kind = None if a.activation is None else a.activation.kind
+    if not a.exact or a.precision.pre_activation is not None or \
+            kind not in (None, ActivationKind.LINEAR, ActivationKind.RELU):
+        conversion(s, a.n_out, impl.output.type.width)
+        return
+    w, shift = a.weight, a.product_shift
+    lo = np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    hi = np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    for j in range(a.n_out):
+        c_lo, c_hi = (int(lo[j]) << shift, int(hi[j]) << shift) if shift >= 0 else \
+            (shift_right(int(lo[j]), -shift), shift_right(int(hi[j]), -shift))
+        relu_conversion(s, 1, c_lo + biases[j], c_hi + biases[j], a.acc.frac_bits, kind is ActivationKind.RELU,
+                        result)
+
+
+def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -> None:
+    """A folded Dense: per multiplier, the weights it uses cycle by cycle decide whether
+    it is a multiplier (of the bits those weights need), a shift or nothing."""
+    R = impl.reuse_factor
+    s.dsp = True  # '*' operators: the tool maps them to DSP blocks
+    s.reg_bits += impl.input.bits + impl.n_out * acc + max(R - 1, 1).bit_length() + 2
+    sched = fold_schedule(impl)
+    rows, cols = sched.slots()
+    w = impl.arith.weight[rows, cols]  # (multiplier, cycle) -> raw weight
+    used = np.any(w != 0, axis=1)
+    lo, hi = w.min(axis=1), w.max(axis=1)
+    varying = used & (lo != hi)
+    magnitude = np.abs(w[:, 0])
+    shift = ~varying & (magnitude & (magnitude - 1) == 0)  # one power-of-two weight: a shift
+    n_used = int(used.sum())
+    s.dsp_adder_bits += n_used * acc  # each product into its output's running sum
+    # each output adds its products (and its running sum) in one expression, which Yosys
+    # builds as a carry-save tree of full adders when no DSP block takes the additions
+    working = set(np.flatnonzero(used).tolist())
+    for j in range(impl.arith.n_out):
+        terms = sum(1 for mi, _, _ in sched.uses(j) if mi in working) + (R > 1)
+        s.carry_save_bits += max(terms - 2, 0) * acc
+    if R > 1:  # the operand for this cycle: an R:1 multiplexer per distinct sequence of inputs
+        s.select_bits += len(np.unique(cols[used], axis=0)) * x_bits * (R - 1)
+    x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
+    a, b = lo[used & ~shift], hi[used & ~shift]
+    ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
+    keys = np.stack([_bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))], axis=1)
+    x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
+    for (wb, yb), n in zip(*np.unique(keys, axis=0, return_counts=True)) if len(keys) else ():
+        s.multipliers[x_bits_ranged, int(wb), int(yb), True] += int(n)
+    if varying.any():
+        s.roms[Memory(int(varying.sum()) * w_bits, R, _uses_rom(impl))] += 1
+
+
+def _bits(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """:func:`bits_for` of arrays of bounds (values below 2**52)."""
+    def length(v):
+        return np.where(v > 0, np.floor(np.log2(np.maximum(v, 1))).astype(np.int64) + 1, 0)
+
+    signed = np.maximum(length(hi), length(-lo - 1)) + 1
+    return np.where(lo < 0, signed, np.maximum(length(hi), 1))
+
+
+def _product(x_lo: int, x_hi: int, weights) -> tuple[int, int, int, bool]:
+    """A multiplier of inputs in [x_lo, x_hi] by these weights: (input bits, weight bits,
+    product bits), as synthesis sees it after narrowing the operands to their ranges."""
+    ends = [x * w for x in (x_lo, x_hi) for w in (min(weights), max(weights))]
+    return (bits_for(min(x_lo, -1), x_hi), bits_for(min(min(weights), -1), max(weights)),
+            bits_for(min(min(ends), -1), max(ends)), True)
+
+
+def _csd_digit_counts(weight: np.ndarray) -> np.ndarray:
+    """Nonzero canonical signed digits of each weight (the non-adjacent form's weight)."""
+    w = np.abs(weight.astype(np.int64))
+    x = (w ^ (3 * w)) >> 1
+    count = np.zeros_like(w)
+    while np.any(x):
+        count += x & 1
+        x >>= 1
+    return count
+
+
+def _uses_rom(impl: DenseImpl) -> bool:
+    from ..backends.verilog.weight_rom import uses_rom
+
+    return uses_rom(impl)
