@@ -43,9 +43,9 @@ class FamilyCells:
     lut_inputs: int
     compare_per_lut: float  # comparator bits per LUT (xc7: two on the carry chain; a CCU2C: two bits, two LUT4s)
     mux_per_lut: float  # 2:1 multiplexer bits per LUT
-    select_per_lut: float  # 2:1 stages of a folded layer's operand selection per LUT (SELECT_PER_LUT)
-    max_luts: float  # LUTs per bit of a max pool's compare-and-select (MAX_LUTS)
-    const_compare_luts: float  # LUTs per bit of a comparison against a constant (CONST_COMPARE_LUTS)
+    select_per_lut: float  # 2:1 stages of a folded layer's operand selection per LUT (SELECT_PER_LUT6, _LUT4)
+    max_luts: float  # LUTs per bit of a max pool's compare-and-select (MAX_LUT6, _LUT4)
+    const_compare_luts: float  # LUTs per bit of a comparison against a constant (CONST_COMPARE_LUT6, _LUT4)
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
     dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
@@ -92,19 +92,22 @@ _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)
 
 CELLS = {
     Family.XILINX: FamilyCells(
-        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6, const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6,
+        const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
     Family.ECP5: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4, const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
+        const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, max_luts=MAX_LUT4, const_compare_luts=CONST_COMPARE_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, max_luts=MAX_LUT4,
+        const_compare_luts=CONST_COMPARE_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_shapes=()),
