@@ -71,23 +71,27 @@ def _graph_registers(graph: AdderGraph, widths: np.ndarray, levels: int, last_cy
     return int(np.sum((used - made) * widths))
 
 
-def _acc_bits(impl: DenseImpl) -> int:
+def _column_ranges(impl: DenseImpl) -> tuple[np.ndarray, np.ndarray]:
+    """Each output's sum of products over the input range (before the bias): (lo, hi)."""
     a = impl.arith
     w = a.weight
-    lo = np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0)
-    hi = np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    return np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0), np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+
+
+def _acc_bits(lo: np.ndarray, hi: np.ndarray) -> int:
     return max(bits_for(int(lo.min()), int(hi.max())), 1)
 
 
 @structure.register
 def _(impl: DenseImpl) -> Structure:
     a, s = impl.arith, Structure()
-    acc = _acc_bits(impl)
+    ranges = _column_ranges(impl)
+    acc = _acc_bits(*ranges)
     x_bits = impl.input.type.width
     w_bits = a.precision.weight.width
     if impl.strategy is Strategy.RESOURCE:
         _folded(impl, s, x_bits, w_bits, acc)
-        _output_conversion(s, impl, a.bias, a.precision.result)
+        _output_conversion(s, impl, ranges, a.bias, a.precision.result)
         s.reg_bits += impl.output.bits
         return s
     if impl.graph is not None:
@@ -127,23 +131,23 @@ def _(impl: DenseImpl) -> Structure:
         s.adder_bits += sums * acc
     biases, result = folded_rounding(a)
     s.adder_bits += sum(1 for b in biases if b) * acc
-    _output_conversion(s, impl, biases, result)
+    _output_conversion(s, impl, ranges, biases, result)
     pipeline(s, impl.latency, impl.output)
     return s
 
 
-def _output_conversion(s: Structure, impl: DenseImpl, biases, result: FixedType) -> None:
+def _output_conversion(s: Structure, impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases,
+                       result: FixedType) -> None:
     """Each output's activation and conversion to ``result``: from its sum's exact range
-    when the accumulator is exact and the activation a ReLU or none, else for any value."""
+    (``ranges`` of the products, then the bias) when the accumulator is exact and the
+    activation a ReLU or none, else for any value."""
     a = impl.arith
     kind = None if a.activation is None else a.activation.kind
     if not a.exact or a.precision.pre_activation is not None or \
             kind not in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         conversion(s, a.n_out, impl.output.type.width)
         return
-    w, shift = a.weight, a.product_shift
-    lo = np.minimum(w * a.x_lo, w * a.x_hi).sum(axis=0)
-    hi = np.maximum(w * a.x_lo, w * a.x_hi).sum(axis=0)
+    shift, (lo, hi) = a.product_shift, ranges
     for j in range(a.n_out):
         c_lo, c_hi = (int(lo[j]) << shift, int(hi[j]) << shift) if shift >= 0 else \
             (shift_right(int(lo[j]), -shift), shift_right(int(hi[j]), -shift))

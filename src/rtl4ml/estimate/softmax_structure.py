@@ -38,26 +38,27 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.multipliers[t_bits, t_inv, t_bits + t_inv, False] += n  # unsigned
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     conversion(s, n, y_bits)
-    regs = _softmax_registers(impl)
-    reads = ((TableFunction.EXP_NEG, impl.exp_table, groups * regs.exp_summed_later, regs.exp_read, False),
-             (TableFunction.EXP_NEG, impl.exp_table, n - groups * regs.exp_summed_later, regs.exp_read, True),
-             (TableFunction.INVERSE, impl.inv_table, groups, regs.inv_read, False))
-    exp_last = _exp_index_last(impl)
-    for fn, table, count, registered, in_cycle in reads:
-        lo, hi = _table_range(fn, table)
-        depth = seen = table.size
-        if fn is TableFunction.EXP_NEG:
-            depth = _exp_entries_read(impl)
-            if exp_last is not None:  # the address's upper bits constant
-                seen = 1 << exp_last.bit_length()
-        address_reg = regs.exp_address_bits if fn is TableFunction.EXP_NEG else 0
-        rom = Memory(bits_for(lo, hi), depth, False, table_lanes(fn, table, table.precision), seen,
-                     out_reg=registered, read_in_cycle=in_cycle or not registered, address_reg=address_reg)
+    index = _exp_index(impl)
+    regs = _softmax_registers(impl, index.bare)
+    later = groups * regs.exp_summed_later
+    for count, in_cycle in ((later, False), (n - later, True)):
         if count:
-            s.roms[rom] += count
+            s.roms[_table_memory(TableFunction.EXP_NEG, impl.exp_table, index.entries, index.seen,
+                                 out_reg=regs.exp_read, read_in_cycle=in_cycle or not regs.exp_read,
+                                 address_reg=regs.exp_address_bits)] += count
+    size = impl.inv_table.size
+    s.roms[_table_memory(TableFunction.INVERSE, impl.inv_table, size, size, out_reg=regs.inv_read,
+                         read_in_cycle=not regs.inv_read)] += groups
     s.reg_bits += groups * regs.logic + impl.output.bits + impl.latency
     s.dsp_side_regs += groups * regs.beside_dsp
     return s
+
+
+def _table_memory(fn: TableFunction, table: Table, depth: int, seen: int, **reads) -> Memory:
+    """A table's ROM: the bits its entries take, ``depth`` entries read, ``seen`` entries
+    synthesis sees."""
+    lo, hi = _table_range(fn, table)
+    return Memory(bits_for(lo, hi), depth, False, table_lanes(fn, table, table.precision), seen, **reads)
 
 
 def _table_range(fn: TableFunction, table: Table) -> tuple[int, int]:
@@ -84,10 +85,11 @@ class SoftmaxRegisters:
     exp_address_bits: int
 
 
-def _softmax_registers(impl: SoftmaxImpl) -> SoftmaxRegisters:
+def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegisters:
     """As the emitter's stages place them: each value is carried from the cycle that
     makes it to the last cycle that reads it, in the bits a later table index or
-    conversion reads (synthesis removes the others)."""
+    conversion reads (synthesis removes the others). ``bare_exp_index``: the exp table's
+    index is a bit slice of the difference (:class:`ExpIndex`)."""
     d, g, levels = impl.depths, impl.group, impl.adder_levels
 
     def stages(made: int, used: int) -> int:
@@ -112,30 +114,34 @@ def _softmax_registers(impl: SoftmaxImpl) -> SoftmaxRegisters:
     beside = g * (min(max(e_stages - 1, 0), 2) * e_bits + stages(d.product, d.out) * product_bits)
     later = sum(cycle_of(d.inv if depth is None else depth, levels) > cycle_of(d.exp, levels)
                 for depth in first_use_depths(g, d.exp))  # a lone one: read by the inverse's index
-    bare = _exp_index_last(impl) is not None  # the difference's register: the table's address register
+    # a bare index: the difference's register is the table's address register
     return SoftmaxRegisters(logic, beside, e_stages > 0, inv_stages > 0, later,
-                            bits_for(0, x_hi - x_lo) if bare and stages(d.diff, d.exp) > 0 else 0)
+                            bits_for(0, x_hi - x_lo) if bare_exp_index and stages(d.diff, d.exp) > 0 else 0)
 
 
-def _exp_index_last(impl: SoftmaxImpl) -> int | None:
-    """The largest exp table index when the index is a bit slice of the difference (no
-    offset, no clamp); None otherwise."""
-    shift, first = index_scaling(impl.input.type.frac_bits, impl.exp_table)
-    last = shift_right(impl.input.raw_hi - impl.input.raw_lo, shift)
-    return last if first == 0 and last < impl.exp_table.size else None
+@dataclass(frozen=True)
+class ExpIndex:
+    """How the differences address the exp table: ``entries`` it reaches (every one up to
+    the largest index, or every ``2**k``-th when the index is the difference shifted left
+    by ``k``, and the last entry when it is clamped); ``seen``, the entries synthesis sees
+    (below the address's constant upper bits); ``bare``, the index is a bit slice of the
+    difference (no offset, no clamp)."""
+
+    entries: int
+    seen: int
+    bare: bool
 
 
-def _exp_entries_read(impl: SoftmaxImpl) -> int:
-    """How many of the exp table's entries the differences reach: every one up to the
-    largest index, or every ``2**k``-th when the index is the difference shifted left by
-    ``k`` (and the last entry when the index is clamped)."""
+def _exp_index(impl: SoftmaxImpl) -> ExpIndex:
     size = impl.exp_table.size
     shift, first = index_scaling(impl.input.type.frac_bits, impl.exp_table)
     if first != 0:
-        return size
+        return ExpIndex(size, size, False)
     last = shift_right(impl.input.raw_hi - impl.input.raw_lo, shift)
     step = 1 << max(-shift, 0)
-    return min(last, size - 1) // step + 1 + (last >= size and (size - 1) % step != 0)
+    entries = min(last, size - 1) // step + 1 + (last >= size and (size - 1) % step != 0)
+    bare = last < size
+    return ExpIndex(entries, 1 << last.bit_length() if bare else size, bare)
 
 
 def first_use_depths(n: int, start: int) -> list[int | None]:

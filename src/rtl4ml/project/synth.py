@@ -47,8 +47,8 @@ def synthesize_folder(folder, target: str = "xc7", dsp: bool = True, pnr: bool =
     choices = {k: v for k, v in (("placer", placer), ("router", router)) if v is not None}
     if not pnr:
         if choices:
-            raise ValueError(f"a {' and a '.join(choices)} choose{'s' * (len(choices) == 1)} how to place and "
-                             f"route: give --pnr too")
+            raise ValueError(f"{' and '.join('--' + k for k in choices)} only apply to place and route: "
+                             f"give --pnr too")
         return SynthReport(synthesize(rtl, top, target, dsp=dsp, **limit))
     if target != "ecp5":
         raise ValueError(f"place and route is available for --target ecp5, not {target}")

@@ -16,7 +16,8 @@ def top_module(netlist: dict) -> dict:
 
 def top_port_bits(netlist: dict) -> int:
     """The number of top-level port bits of a Yosys JSON netlist: the pins it needs."""
+    ports = top_module(netlist).get("ports", {})
     try:
-        return sum(len(port["bits"]) for port in top_module(netlist).get("ports", {}).values())
+        return sum(len(port["bits"]) for port in ports.values())
     except (KeyError, AttributeError, TypeError) as e:
         raise ValueError(f"not a Yosys JSON netlist ({type(e).__name__}: {e})") from None
