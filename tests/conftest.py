@@ -21,10 +21,18 @@ from tool_duts import (
     addpipe,
 )
 
+from rtl4ml.hw import graph_store
 from rtl4ml.tools import format_hex
 
 # Keras 3 runs on the torch backend here; TensorFlow is not needed
 os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _graph_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Solved adder graphs go to a folder of the test session, not the user's cache (the
+    variable reaches the command-line tests' processes too)."""
+    os.environ[graph_store.ENV] = str(tmp_path_factory.mktemp("graph-store"))
 
 
 @pytest.fixture(scope="module")

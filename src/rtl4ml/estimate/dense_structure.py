@@ -41,14 +41,19 @@ def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, i
         return hit[1], hit[2]
     if len(_GRAPH_WIDTHS) >= 256:
         _GRAPH_WIDTHS.clear()
-    values = graph.coefficients()  # value = c.x * 2**e
-    coeffs = np.array([c for c, _ in values], dtype=object)
+    matrix = graph.coefficient_matrix  # value = c.x * 2**e
+    x_max = max(abs(x_lo), abs(x_hi), 1)
+    if matrix is not None and int(np.abs(matrix[0]).max(initial=0)) * x_max * max(graph.n_in, 1) < 2**62:
+        coeffs, exps = matrix
+    else:  # exact integers
+        values = graph.coefficients()
+        coeffs, exps = np.array([c for c, _ in values], dtype=object), np.array([e for _, e in values])
     lo = np.minimum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
     hi = np.maximum(coeffs * x_lo, coeffs * x_hi).sum(axis=1)
     widths = np.array([bits_for(int(a), int(b)) for a, b in zip(lo, hi)], dtype=np.int64)
     adder_bits = 0
     for k, node in enumerate(graph.nodes):
-        through = abs(values[node.a.idx][1] + node.a.shift - values[node.b.idx][1] - node.b.shift)
+        through = abs(int(exps[node.a.idx]) + node.a.shift - int(exps[node.b.idx]) - node.b.shift)
         adder_bits += max(int(widths[graph.n_in + k]) - through, 1)
     _GRAPH_WIDTHS[key] = (graph, widths, adder_bits)
     return widths, adder_bits

@@ -14,6 +14,7 @@ the matrix exactly (:meth:`AdderGraph.coefficients`) before it is used.
 from __future__ import annotations
 
 import heapq
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -67,6 +68,13 @@ class AdderGraph:
     def coefficients(self) -> list[tuple[list[int], int]]:
         """Per value: (integer coefficients over the inputs, exponent e) with
         ``value = Σ c_i x_i * 2**e`` exactly; ``c`` is reduced (not all even unless 0)."""
+        return self._coefficients
+
+    @cached_property
+    def _coefficients(self) -> list[tuple[list[int], int]]:
+        m = self.coefficient_matrix
+        if m is not None:
+            return list(zip(m[0].tolist(), m[1].tolist()))
         vals: list[tuple[list[int], int]] = [([int(i == k) for i in range(self.n_in)], 0) for k in range(self.n_in)]
 
         def term(ref: Ref):
@@ -80,19 +88,74 @@ class AdderGraph:
             vals.append(_reduce(c, e))
         return vals
 
-    def check(self, weight: np.ndarray) -> None:
-        """Raise AssertionError unless the graph computes ``x @ weight`` exactly."""
+    @cached_property
+    def coefficient_matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`coefficients` as arrays (int64 coefficients, one row per value, and the
+        exponents), computed a depth level at a time; None when a coefficient could
+        leave 62 bits (then only the exact lists serve)."""
+        n = self.n_in + len(self.nodes)
+        c = np.zeros((n, self.n_in), dtype=np.int64)
+        c[np.arange(self.n_in), np.arange(self.n_in)] = 1
+        e = np.zeros(n, dtype=np.int64)
+        if not self.nodes:
+            return c, e
+        refs = np.array([(nd.a.idx, nd.a.shift, nd.a.neg, nd.b.idx, nd.b.shift, nd.b.neg) for nd in self.nodes],
+                        dtype=np.int64)
+        depth = np.array(self.depths[self.n_in:])
+        for level in range(1, int(depth.max()) + 1):
+            k = np.flatnonzero(depth == level)
+            ia, ib = refs[k, 0], refs[k, 3]
+            ca = np.where(refs[k, 2:3] == 1, -c[ia], c[ia])
+            cb = np.where(refs[k, 5:6] == 1, -c[ib], c[ib])
+            ea, eb = e[ia] + refs[k, 1], e[ib] + refs[k, 4]
+            low = np.minimum(ea, eb)
+            room = _bit_lengths(np.maximum(np.abs(ca).max(axis=1), np.abs(cb).max(axis=1)))
+            if np.any(room + np.maximum(ea, eb) - low > 61):
+                return None
+            total = (ca << (ea - low)[:, None]) + (cb << (eb - low)[:, None])
+            c[self.n_in + k], e[self.n_in + k] = _reduce_rows(total, low)
+        return c, e
+
+    def mismatch(self, weight: np.ndarray) -> str | None:
+        """Why the graph does not compute ``x @ weight`` exactly (None when it does)."""
+        if weight.shape != (self.n_in, len(self.outputs)):
+            return f"the graph is {self.n_in} x {len(self.outputs)}, the weights {weight.shape[0]} x {weight.shape[1]}"
         vals = self.coefficients()
         for j, ref in enumerate(self.outputs):
             col = [int(v) for v in weight[:, j]]
             if ref is None:
-                assert not any(col), f"output {j}: zero in the graph, nonzero weights"
+                if any(col):
+                    return f"output {j}: zero in the graph, nonzero weights"
                 continue
             c, e = vals[ref.idx]
             e += ref.shift
             c = [-v for v in c] if ref.neg else c
             got = [v << e if e >= 0 else (v >> -e if v % (1 << -e) == 0 else None) for v in c]
-            assert got == col, f"output {j}: the adder graph does not compute the weight column"
+            if got != col:
+                return f"output {j}: the adder graph does not compute the weight column"
+        return None
+
+    def check(self, weight: np.ndarray) -> None:
+        """Raise AssertionError unless the graph computes ``x @ weight`` exactly."""
+        problem = self.mismatch(weight)
+        if problem is not None:
+            raise AssertionError(problem)
+
+
+def _bit_lengths(v: np.ndarray) -> np.ndarray:
+    """Bit length of each non-negative int64."""
+    out = np.zeros(v.shape, dtype=np.int64)
+    nz = v > 0
+    out[nz] = np.floor(np.log2(v[nz].astype(np.float64))).astype(np.int64) + 1
+    return out
+
+
+def _reduce_rows(c: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``c`` with its common factors of two moved into ``e`` (zero rows: e 0)."""
+    ors = np.bitwise_or.reduce(np.abs(c), axis=1)
+    zero = ors == 0
+    twos = np.where(zero, 0, _bit_lengths(ors & -ors) - 1)
+    return c >> twos[:, None], np.where(zero, 0, e + twos)
 
 
 def _reduce(c: list[int], e: int) -> tuple[list[int], int]:
@@ -236,6 +299,21 @@ def _re(ref: Ref, remap: dict[int, int]) -> Ref:
     return Ref(remap[ref.idx], ref.shift, ref.neg)
 
 
+def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
+    """da4ml's graph for ``weight``, read from the store when a process solved it before."""
+    from . import graph_store  # it builds AdderGraphs
+
+    key = graph_store.graph_key(weight, x_lo, x_hi, DA4ML_DELAY_CONSTRAINT)
+    stored = graph_store.load_graph(key, "da4ml")
+    if stored is not None and stored.mismatch(weight) is None:
+        return stored
+    started = time.perf_counter()
+    graph = da4ml_graph(weight, x_lo, x_hi)
+    if graph is not None and time.perf_counter() - started >= graph_store.SOLVE_SECONDS_WORTH_STORING:
+        graph_store.save_graph(key, graph)
+    return graph
+
+
 def build_adder_graph(weight: np.ndarray, x_lo: int, x_hi: int, optimizer: str = "auto") -> AdderGraph:
     """The adder graph for ``x @ weight`` (integer weights, inputs in [x_lo, x_hi]).
 
@@ -247,7 +325,7 @@ def build_adder_graph(weight: np.ndarray, x_lo: int, x_hi: int, optimizer: str =
     csd.check(weight)
     if optimizer == "csd":
         return csd
-    da = da4ml_graph(weight, x_lo, x_hi)
+    da = _da4ml_solution(weight, x_lo, x_hi)
     if da is None:
         if optimizer == "da4ml":
             raise RuntimeError("the da4ml optimizer was asked for but is not installed (pip install da4ml)")
