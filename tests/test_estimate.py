@@ -4,6 +4,7 @@ against Verilator), resources from the structure, rows the models do not cover."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 
@@ -19,6 +20,7 @@ from rtl4ml.devices import DEVICES, Family, device
 from rtl4ml.errors import ConfigError
 from rtl4ml.estimate import DESIGN_ROW, estimate
 from rtl4ml.estimate.mapping import CELLS, blocks, cost
+from rtl4ml.backends.verilog.netlist import bits_for
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
@@ -418,10 +420,45 @@ def test_a_folded_layers_sums_are_carry_save_trees_on_lut4_families() -> None:
     acc = s.dsp_adder_bits // 12  # 8 x 3 products, 12 multipliers of 2 cycles, none zero
     assert s.dsp_adder_bits == 12 * acc
     assert s.carry_save_bits == 3 * (4 + 1 - 2) * acc  # per output: 4 products and the running sum
-    assert cost(Structure(carry_save_bits=100), Family.ECP5).lut == 250
+    assert cost(Structure(carry_save_bits=100), Family.ECP5).lut == 200  # a full adder: two LUT4s
     assert cost(Structure(carry_save_bits=100), Family.XILINX).lut == 0
     parallel = structure(plan(rtl4ml.convert(graph, {"model": {**config["model"], "reuse_factor": 1}})).engines[0])
     assert parallel.carry_save_bits == 0  # an adder graph's registered two-operand adders
+
+
+def test_a_folded_layers_operand_selection_counts_each_input_sequence_once() -> None:
+    """Dense 9->6 folded 9 times: each of the 6 multipliers reads input r in cycle r, so
+    their 8-stage operand multiplexers are equal and synthesis keeps one; folded 27
+    times, 2 multipliers read the 9 inputs three times over (still one sequence each,
+    equal), and a layer of one input needs no multiplexer at all."""
+    rng = np.random.default_rng(5)
+    config = {"model": {"precision": "fixed<8,3>", "weight": "fixed<8,3>"}}
+    for reuse in (9, 27):
+        design = rtl4ml.convert(chain(dense(rng, 9, 6), shape=(9,)),
+                                {"model": {**config["model"], "reuse_factor": reuse}})
+        assert structure(plan(design).engines[0]).select_bits == 8 * (reuse - 1)
+    one_input = rtl4ml.convert(chain(dense(rng, 1, 4), shape=(1,)), {"model": {**config["model"], "reuse_factor": 2}})
+    assert structure(plan(one_input).engines[0]).select_bits == 0
+
+
+def test_a_multiplier_shared_by_outputs_gates_its_product(tmp_path) -> None:
+    """Dense 1->4 folded twice: 2 multipliers, each working for two outputs one cycle
+    each; every output adds its multiplier's product only in its own cycle (an AND of
+    the product's bits with the cycle's condition)."""
+    rng = np.random.default_rng(6)
+    design = rtl4ml.convert(chain(dense(rng, 1, 4), shape=(1,)),
+                            {"model": {"precision": "fixed<8,3>", "weight": "fixed<8,3>", "reuse_factor": 2}})
+    (engine,) = plan(design).engines
+    a = engine.arith
+    expected = 0
+    for mi in range(2):  # multiplier mi computes outputs 2 mi and 2 mi + 1
+        ws = [int(a.weight[0, 2 * mi + r]) for r in range(2)]
+        ends = [x * w for x in (a.x_lo, a.x_hi) for w in (min(ws), max(ws))]
+        expected += 2 * bits_for(min(min(ends), -1), max(ends))
+    assert structure(engine).gate_bits == expected
+    folder = design.write(tmp_path / "design")
+    text = "".join(f.read_text() for f in (folder / "rtl").glob("*.v"))
+    assert len(re.findall(r"assign c\d+_\d+ = ", text)) == 4  # what the backend writes
 
 
 def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:

@@ -179,12 +179,18 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     # each output adds its products (and its running sum) in one expression, which Yosys
     # builds as a carry-save tree of full adders when no DSP block takes the additions
     working = set(np.flatnonzero(used).tolist())
-    for j in range(impl.arith.n_out):
-        terms = sum(1 for mi, _, _ in sched.uses(j) if mi in working) + (R > 1)
-        s.carry_save_bits += max(terms - 2, 0) * acc
-    if R > 1:  # the operand for this cycle: an R:1 multiplexer per distinct sequence of inputs
-        s.select_bits += len(np.unique(cols[used], axis=0)) * x_bits * (R - 1)
     x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
+    ends = np.stack([lo * x_lo, lo * x_hi, hi * x_lo, hi * x_hi])
+    product_bits = _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
+    for j in range(impl.arith.n_out):
+        uses = [(mi, r_lo, r_hi) for mi, r_lo, r_hi in sched.uses(j) if mi in working]
+        s.carry_save_bits += max(len(uses) + (R > 1) - 2, 0) * acc
+        # a multiplier working for this output in part of the cycles: its product gated
+        s.gate_bits += sum(int(product_bits[mi]) for mi, r_lo, r_hi in uses if r_lo > 0 or r_hi < R - 1)
+    if R > 1:  # the operand for this cycle: an R:1 multiplexer per distinct sequence of inputs
+        # (equal ones are one: synthesis merges them; a multiplier reading one input has none)
+        sequences = np.unique(rows[used], axis=0)
+        s.select_bits += int(np.any(sequences != sequences[:, :1], axis=1).sum()) * x_bits * (R - 1)
     a, b = lo[used & ~shift], hi[used & ~shift]
     ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
     keys = np.stack([_bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))], axis=1)

@@ -62,17 +62,17 @@ class FamilyCells:
 
 
 #: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families: a full
-#: adder is two LUT4s (its sum and its carry), and abc's wider LUTs add some; 2.5 is the
-#: weighted mean over the training split's folded layers of reuse factor 2 to 8
-CARRY_SAVE_LUT4 = 2.5
+#: adder is two LUT4s (its sum and its carry); the training split's LUT sMAPE is least
+#: there (2.5 fitted before the gating of shared multipliers' products was counted)
+CARRY_SAVE_LUT4 = 2.0
 
 #: 2:1 stages per LUT of a folded layer's operand selection, a case statement on the cycle
 #: counter that Yosys builds as a parallel multiplexer ($pmux): a balanced tree would take
-#: 3 per LUT6 and 1.5 per LUT4 with its PFUMX; measured, the training split's folded
-#: layers of reuse factor 5 and more take 1.7 (LUT6) and 0.85 (LUT4; iCE40, without the
-#: PFUMX, two thirds of that)
-SELECT_PER_LUT6 = 1.7
-SELECT_PER_LUT4 = 0.85
+#: 3 per LUT6 and 1.5 per LUT4 with its PFUMX; the values that fit the training split's
+#: folded layers best (LUT sMAPE over the whole split) are 1.4 (LUT6) and 0.5 (LUT4;
+#: iCE40, without the PFUMX, two thirds of that)
+SELECT_PER_LUT6 = 1.4
+SELECT_PER_LUT4 = 0.5
 
 #: LUTs per bit of a max pool's compare-and-select of two values: a comparator on the carry
 #: chain and a multiplexer would take 1 + 1 (LUT6; LUT4 with a CCU2C's two bits: 1 + 1);
