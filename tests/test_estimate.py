@@ -234,6 +234,29 @@ def test_an_average_over_nine_divides_by_a_constant_product() -> None:
     assert div.division.den == 9 and parts.compare_bits >= 5  # 2 * rem against 9
 
 
+def test_a_constant_product_of_a_wide_input_is_shift_and_add() -> None:
+    """A 12-bit input times a constant of 3 signed digits, 16 bits wide: two carry-chain
+    adders on AMD/Xilinx (one LUT per bit); on ECP5 the training split measured one adder
+    more; an input of at most lut_inputs + 2 bits makes each product bit one wide LUT
+    (a LUT7 is two LUT6s; a LUT6 four LUT4s)."""
+    wide = Structure(const_products=Counter({(12, 3, 16): 1}))
+    assert cost(wide, Family.XILINX).lut == 2 * 16
+    assert cost(wide, Family.ECP5).lut == 3 * 16
+    assert cost(Structure(const_products=Counter({(7, 3, 16): 1})), Family.XILINX).lut == 16 * 2
+    assert cost(Structure(const_products=Counter({(6, 3, 16): 1})), Family.ECP5).lut == 16 * 4
+
+
+def test_a_softmax_finds_its_maximum_with_a_max_pools_compare_and_select() -> None:
+    """The backend's max tree is the pool's pairwise ``b > a ? b : a``: per row of 5,
+    4 compare-and-selects of the input's bits, costed like a max pool's."""
+    graph = Graph([Node("x", Input((2, 5))), Node("s", Softmax(), ("x",))], ["s"], "sm")
+    design = rtl4ml.convert(graph, {"model": {"input": "fixed<9,3>", "table_size": 64}})
+    (engine,) = plan(design).engines
+    parts = structure(engine)
+    assert parts.max_bits == 2 * 4 * 9
+    assert parts.compare_bits == parts.mux_bits == 10 * engine.output.type.width  # the results' conversion only
+
+
 def test_dsp_multipliers_fall_back_to_logic_on_a_device_without_dsp_blocks() -> None:
     s = Structure(multipliers=Counter({(16, 8, 24, True): 10}), dsp=True)
     assert cost(s, Family.XILINX).dsp == 10 and cost(s, Family.XILINX).lut == 0

@@ -30,8 +30,7 @@ def _(impl: SoftmaxImpl) -> Structure:
     x_bits, y_bits = impl.input.type.width, impl.output.type.width
     t_bits = impl.exp_table.precision.width
     groups = n // g
-    s.compare_bits += groups * (g - 1) * x_bits  # the max tree
-    s.mux_bits += groups * (g - 1) * x_bits
+    s.max_bits += groups * (g - 1) * x_bits  # the max tree: a max pool's compare-and-select
     s.adder_bits += n * (x_bits + 1)  # the differences
     s.adder_bits += groups * (g - 1) * (t_bits + g.bit_length())  # the sum tree
     t_inv = impl.inv_table.precision.width
