@@ -28,7 +28,7 @@ from rtl4ml.hw import (
     csd_digits,
     plan,
 )
-from rtl4ml.hw.adder_graph import csd_graph, da4ml_graph
+from rtl4ml.hw.adder_graph import csd_adders, csd_graph, da4ml_graph
 from rtl4ml.ir import (
     Activation,
     Graph,
@@ -132,6 +132,7 @@ def test_adder_graphs_compute_the_matrix(shape):
     w[:, -1] = 0  # an all-zero column
     csd = csd_graph(w)
     csd.check(w)
+    assert csd_adders(w) == csd.adders  # counted without building the graph
     best = build_adder_graph(w, -128, 127)
     best.check(w)
     assert best.adders <= csd.adders

@@ -10,7 +10,7 @@ import numpy as np
 from ..backends.verilog.netlist import bits_for
 from ..config import Strategy
 from ..fixed import FixedType
-from ..hw.adder_graph import AdderGraph
+from ..hw.adder_graph import AdderGraph, csd_digit_counts
 from ..hw.cycles import ROUND_LEVELS, cycle_of
 from ..hw.fold import fold_schedule
 from ..hw.linear import folded_rounding
@@ -130,7 +130,7 @@ def _(impl: DenseImpl) -> Structure:
                 regs = tree_registers(int(k), acc, L, ROUND_LEVELS, start=L)[0]
                 s.reg_bits += max(regs - int(k) * (cycle_of(L + 1, L) - cycle_of(L, L)) * acc, 0)
         else:
-            digits = int(_csd_digit_counts(a.weight).sum())
+            digits = int(csd_digit_counts(a.weight).sum())
             s.adder_bits += max(digits - products, 0) * (x_bits + w_bits)
             s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
         s.adder_bits += sums * acc
@@ -216,17 +216,6 @@ def _product(x_lo: int, x_hi: int, weights) -> tuple[int, int, int, bool]:
     ends = [x * w for x in (x_lo, x_hi) for w in (min(weights), max(weights))]
     return (bits_for(min(x_lo, -1), x_hi), bits_for(min(min(weights), -1), max(weights)),
             bits_for(min(min(ends), -1), max(ends)), True)
-
-
-def _csd_digit_counts(weight: np.ndarray) -> np.ndarray:
-    """Nonzero canonical signed digits of each weight (the non-adjacent form's weight)."""
-    w = np.abs(weight.astype(np.int64))
-    x = (w ^ (3 * w)) >> 1
-    count = np.zeros_like(w)
-    while np.any(x):
-        count += x & 1
-        x >>= 1
-    return count
 
 
 def _uses_rom(impl: DenseImpl) -> bool:

@@ -314,6 +314,22 @@ def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | No
     return graph
 
 
+def csd_digit_counts(weight: np.ndarray) -> np.ndarray:
+    """Nonzero canonical signed digits of each weight (the non-adjacent form's weight)."""
+    w = np.abs(np.asarray(weight, dtype=np.int64))
+    x = (w ^ (3 * w)) >> 1
+    count = np.zeros_like(w)
+    while np.any(x):
+        count += x & 1
+        x >>= 1
+    return count
+
+
+def csd_adders(weight: np.ndarray) -> int:
+    """Adders of :func:`csd_graph`'s graph for ``weight`` (each column's digits, summed)."""
+    return int(np.maximum(csd_digit_counts(weight).sum(axis=0) - 1, 0).sum())
+
+
 def build_adder_graph(weight: np.ndarray, x_lo: int, x_hi: int, optimizer: str = "auto") -> AdderGraph:
     """The adder graph for ``x @ weight`` (integer weights, inputs in [x_lo, x_hi]).
 
@@ -321,14 +337,14 @@ def build_adder_graph(weight: np.ndarray, x_lo: int, x_hi: int, optimizer: str =
     when not installed) or "auto" (da4ml when installed and cheaper, else CSD).
     """
     weight = np.asarray(weight, dtype=np.int64)
+    if optimizer != "csd":
+        da = _da4ml_solution(weight, x_lo, x_hi)
+        if da is None and optimizer == "da4ml":
+            raise RuntimeError("the da4ml optimizer was asked for but is not installed (pip install da4ml)")
+        if da is not None:
+            da.check(weight)
+            if optimizer == "da4ml" or da.adders <= csd_adders(weight):
+                return da
     csd = csd_graph(weight)
     csd.check(weight)
-    if optimizer == "csd":
-        return csd
-    da = _da4ml_solution(weight, x_lo, x_hi)
-    if da is None:
-        if optimizer == "da4ml":
-            raise RuntimeError("the da4ml optimizer was asked for but is not installed (pip install da4ml)")
-        return csd
-    da.check(weight)
-    return da if da.adders <= csd.adders or optimizer == "da4ml" else csd
+    return csd
