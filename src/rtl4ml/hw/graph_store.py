@@ -5,8 +5,9 @@ constraint and da4ml version always give the same graph. A graph that took long 
 is stored under a hash of those, and any later process (``rtl4ml estimate`` sweeping
 types, then ``rtl4ml build`` of the chosen one) reads it instead of solving again.
 
-The folder is ``$RTL4ML_CACHE_DIR``, else ``$XDG_CACHE_HOME/rtl4ml``, else
-``~/.cache/rtl4ml``; ``RTL4ML_CACHE_DIR=off`` turns the store off. It is only a shortcut:
+The folder is ``adder-graphs`` under ``$RTL4ML_CACHE_DIR``, else
+``$XDG_CACHE_HOME/rtl4ml``, else ``~/.cache/rtl4ml``; ``RTL4ML_CACHE_DIR=off`` turns the
+store off. It is only a shortcut:
 a file that cannot be read is solved anew, a graph read back is used only when it
 computes its matrix exactly (the caller checks), and a folder that cannot be written is
 left alone.
