@@ -35,9 +35,9 @@ if sys.argv[1:2] != ["--sweep"]:  # solved adder graphs go to a folder of this r
     STORE = tempfile.TemporaryDirectory(prefix="rtl4ml-bench-graphs-")
     os.environ["RTL4ML_CACHE_DIR"] = STORE.name
 
-import rtl4ml  # noqa: E402
-from rtl4ml.devices import DEVICES  # noqa: E402
-from rtl4ml.frontends.dispatch import load_model  # noqa: E402
+import rtl4ml
+from rtl4ml.devices import DEVICES
+from rtl4ml.frontends.dispatch import load_model
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ["fixed<16,6>", "fixed<14,5>", "fixed<12,4>", "fixed<10,4>", "fixed<8,3>"]
@@ -53,13 +53,13 @@ def sweep(model, **grid) -> tuple[float, int]:
 def new_process_sweep(reuse: list[int]) -> float:
     """Seconds of one sweep in a new Python process (after its imports)."""
     out = subprocess.run([sys.executable, __file__, "--sweep", ",".join(map(str, reuse))], check=True,
-                         capture_output=True, text=True).stdout
+                         stdout=subprocess.PIPE, text=True).stdout  # its errors reach the terminal
     return float(out.split()[-1])
 
 
 def grid(reuse: list[int]) -> dict:
-    return dict(precision=TYPES, reuse_factor=reuse, use_dsp=[True, False], device=list(DEVICES),
-                clock_mhz=CLOCKS)
+    return {"precision": TYPES, "reuse_factor": reuse, "use_dsp": [True, False], "device": list(DEVICES),
+            "clock_mhz": CLOCKS}
 
 
 def main() -> None:

@@ -2,6 +2,8 @@
 (tests/test_tools*.py: small hand-written designs from tests/tool_duts.py)."""
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,13 +13,13 @@ from tool_duts import (
     BEAT_SUM3,
     LATCHY,
     MULT,
-    N,
     ROM,
     ROM_LOOKUP,
     SERIAL_SUM,
     SILENT,
     WIDE_SUM,
     Builds,
+    N,
     addpipe,
 )
 
@@ -28,11 +30,12 @@ from rtl4ml.tools import format_hex
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _graph_store(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Solved adder graphs go to a folder of the test session, not the user's cache (the
-    variable reaches the command-line tests' processes too)."""
-    os.environ[graph_store.ENV] = str(tmp_path_factory.mktemp("graph-store"))
+def pytest_configure(config: pytest.Config) -> None:
+    """Solved adder graphs go to a folder of the test session, not the user's cache, from
+    collection on (the variable reaches the command-line tests' processes too)."""
+    folder = tempfile.mkdtemp(prefix="rtl4ml-test-graphs-")
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    os.environ[graph_store.ENV] = folder
 
 
 @pytest.fixture(scope="module")

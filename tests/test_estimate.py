@@ -15,16 +15,27 @@ from hw_models import K, chain, dense
 from typer.testing import CliRunner
 
 import rtl4ml
+from rtl4ml.backends.verilog.netlist import bits_for
 from rtl4ml.cli import app
 from rtl4ml.devices import DEVICES, Family, device
 from rtl4ml.errors import ConfigError
 from rtl4ml.estimate import DESIGN_ROW, estimate
 from rtl4ml.estimate.mapping import CELLS, blocks, cost
-from rtl4ml.backends.verilog.netlist import bits_for
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
-from rtl4ml.ir import Activation, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
+from rtl4ml.ir import (
+    Activation,
+    Dense,
+    Flatten,
+    Graph,
+    Input,
+    Node,
+    Padding,
+    Pool,
+    PoolKind,
+    Softmax,
+)
 
 MLP = "examples/models/jet_mlp.onnx"
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")

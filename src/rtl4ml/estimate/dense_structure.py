@@ -41,7 +41,7 @@ def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, i
         return hit[1], hit[2]
     if len(_GRAPH_WIDTHS) >= 256:
         _GRAPH_WIDTHS.clear()
-    matrix = graph.coefficient_matrix  # value = c.x * 2**e
+    matrix = graph.coefficient_matrix()  # value = c.x * 2**e
     x_max = max(abs(x_lo), abs(x_hi), 1)
     if matrix is not None and int(np.abs(matrix[0]).max(initial=0)) * x_max * max(graph.n_in, 1) < 2**62:
         coeffs, exps = matrix

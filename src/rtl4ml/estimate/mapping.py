@@ -165,7 +165,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         if x_bits <= cells.lut_inputs + 2:  # LUTs of the input bits (with muxes above 4/6 inputs)
             lut += n * width * (1 << max(x_bits - cells.lut_inputs, 0))
         else:
-            lut += n * max(digits - 1 + cells.const_product_adders, 1) * width
+            lut += n * max(digits - 1 + cells.const_product_adders, 0) * width
     in_dsp = s.dsp and has_dsp
     if not (in_dsp and cells.dsp_holds_product_register):
         ff += s.dsp_side_regs

@@ -65,14 +65,12 @@ class AdderGraph:
         ref = self.outputs[j]
         return 0 if ref is None else self.depths[ref.idx]
 
-    def coefficients(self) -> list[tuple[list[int], int]]:
+    def coefficients(self, exact: bool = False) -> list[tuple[list[int], int]]:
         """Per value: (integer coefficients over the inputs, exponent e) with
-        ``value = Σ c_i x_i * 2**e`` exactly; ``c`` is reduced (not all even unless 0)."""
-        return self._coefficients
-
-    @cached_property
-    def _coefficients(self) -> list[tuple[list[int], int]]:
-        m = self.coefficient_matrix
+        ``value = Σ c_i x_i * 2**e`` exactly; ``c`` is reduced (not all even unless 0).
+        From :meth:`coefficient_matrix` when it fits, else (or with ``exact``) in Python
+        integers. Computed on each call: a large graph's table is large."""
+        m = None if exact else self.coefficient_matrix()
         if m is not None:
             return list(zip(m[0].tolist(), m[1].tolist()))
         vals: list[tuple[list[int], int]] = [([int(i == k) for i in range(self.n_in)], 0) for k in range(self.n_in)]
@@ -88,11 +86,10 @@ class AdderGraph:
             vals.append(_reduce(c, e))
         return vals
 
-    @cached_property
     def coefficient_matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`coefficients` as arrays (int64 coefficients, one row per value, and the
         exponents), computed a depth level at a time; None when a coefficient could
-        leave 62 bits (then only the exact lists serve)."""
+        leave 62 bits (then only Python integers serve)."""
         n = self.n_in + len(self.nodes)
         c = np.zeros((n, self.n_in), dtype=np.int64)
         c[np.arange(self.n_in), np.arange(self.n_in)] = 1
@@ -110,7 +107,7 @@ class AdderGraph:
             ea, eb = e[ia] + refs[k, 1], e[ib] + refs[k, 4]
             low = np.minimum(ea, eb)
             room = _bit_lengths(np.maximum(np.abs(ca).max(axis=1), np.abs(cb).max(axis=1)))
-            if np.any(room + np.maximum(ea, eb) - low > 61):
+            if np.any(room + np.maximum(ea, eb) - low > 61):  # each term below 2**61: the sum fits
                 return None
             total = (ca << (ea - low)[:, None]) + (cb << (eb - low)[:, None])
             c[self.n_in + k], e[self.n_in + k] = _reduce_rows(total, low)
@@ -120,14 +117,15 @@ class AdderGraph:
         """Why the graph does not compute ``x @ weight`` exactly (None when it does)."""
         if weight.shape != (self.n_in, len(self.outputs)):
             return f"the graph is {self.n_in} x {len(self.outputs)}, the weights {weight.shape[0]} x {weight.shape[1]}"
-        vals = self.coefficients()
+        m = self.coefficient_matrix()
+        exact = self.coefficients(exact=True) if m is None else None
         for j, ref in enumerate(self.outputs):
             col = [int(v) for v in weight[:, j]]
             if ref is None:
                 if any(col):
                     return f"output {j}: zero in the graph, nonzero weights"
                 continue
-            c, e = vals[ref.idx]
+            c, e = exact[ref.idx] if m is None else (m[0][ref.idx].tolist(), int(m[1][ref.idx]))
             e += ref.shift
             c = [-v for v in c] if ref.neg else c
             got = [v << e if e >= 0 else (v >> -e if v % (1 << -e) == 0 else None) for v in c]
@@ -143,10 +141,12 @@ class AdderGraph:
 
 
 def _bit_lengths(v: np.ndarray) -> np.ndarray:
-    """Bit length of each non-negative int64."""
+    """Bit length of each non-negative int64 (from log2 of its float, which can round a
+    value just below a power of two up to it: one too many, then taken back)."""
     out = np.zeros(v.shape, dtype=np.int64)
     nz = v > 0
-    out[nz] = np.floor(np.log2(v[nz].astype(np.float64))).astype(np.int64) + 1
+    guess = np.floor(np.log2(v[nz].astype(np.float64))).astype(np.int64) + 1
+    out[nz] = guess - ((v[nz] >> (guess - 1)) == 0)
     return out
 
 
@@ -300,7 +300,8 @@ def _re(ref: Ref, remap: dict[int, int]) -> Ref:
 
 
 def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
-    """da4ml's graph for ``weight``, read from the store when a process solved it before."""
+    """da4ml's graph for ``weight``, checked against it: read from the store when a
+    process solved it before (and it still computes the matrix), else solved."""
     from . import graph_store  # it builds AdderGraphs
 
     key = graph_store.graph_key(weight, x_lo, x_hi, DA4ML_DELAY_CONSTRAINT)
@@ -309,8 +310,10 @@ def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | No
         return stored
     started = time.perf_counter()
     graph = da4ml_graph(weight, x_lo, x_hi)
-    if graph is not None and time.perf_counter() - started >= graph_store.SOLVE_SECONDS_WORTH_STORING:
-        graph_store.save_graph(key, graph)
+    if graph is not None:
+        graph.check(weight)
+        if time.perf_counter() - started >= graph_store.SOLVE_SECONDS_WORTH_STORING:
+            graph_store.save_graph(key, graph)
     return graph
 
 
@@ -341,10 +344,8 @@ def build_adder_graph(weight: np.ndarray, x_lo: int, x_hi: int, optimizer: str =
         da = _da4ml_solution(weight, x_lo, x_hi)
         if da is None and optimizer == "da4ml":
             raise RuntimeError("the da4ml optimizer was asked for but is not installed (pip install da4ml)")
-        if da is not None:
-            da.check(weight)
-            if optimizer == "da4ml" or da.adders <= csd_adders(weight):
-                return da
+        if da is not None and (optimizer == "da4ml" or da.adders <= csd_adders(weight)):
+            return da
     csd = csd_graph(weight)
     csd.check(weight)
     return csd

@@ -1,13 +1,15 @@
 """Solved adder graphs kept on disk, so that a weight matrix is solved once per machine.
 
-da4ml's solver takes seconds on a large matrix; the same integers, input range, delay
-constraint and da4ml version always give the same graph. A graph that took long to solve
-is stored under a hash of those, and any later process (``rtl4ml estimate`` sweeping
-types, then ``rtl4ml build`` of the chosen one) reads it instead of solving again.
+da4ml's solver takes seconds on a large matrix, and gives the same graph for the same
+integers, input range, delay constraint and da4ml version. A graph whose solve took at
+least SOLVE_SECONDS_WORTH_STORING is stored under a hash of those (and of rtl4ml's
+version and this format, which cover how a solution becomes an AdderGraph), and any later
+process (``rtl4ml estimate`` sweeping types, then ``rtl4ml build`` of the chosen one)
+reads it instead of solving again.
 
 The folder is ``adder-graphs`` under ``$RTL4ML_CACHE_DIR``, else
-``$XDG_CACHE_HOME/rtl4ml``, else ``~/.cache/rtl4ml``; ``RTL4ML_CACHE_DIR=off`` turns the
-store off. It is only a shortcut:
+``$XDG_CACHE_HOME/rtl4ml``, else ``~/.cache/rtl4ml``; ``RTL4ML_CACHE_DIR=off`` (or empty)
+turns the store off. It is only a shortcut:
 a file that cannot be read is solved anew, a graph read back is used only when it
 computes its matrix exactly (the caller checks), and a folder that cannot be written is
 left alone.
@@ -23,11 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import __version__
 from ..util.files import write_bytes_atomic
-from .adder_graph import AddNode, AdderGraph, Ref
+from .adder_graph import AdderGraph, AddNode, Ref
 
 ENV = "RTL4ML_CACHE_DIR"
-FORMAT = b"rtl4ml adder graph 1"
+FORMAT = b"rtl4ml adder graph 1"  # bump when da4ml_graph turns a solution into another graph
 SOLVE_SECONDS_WORTH_STORING = 0.05  # faster solves are cheaper than a file
 
 
@@ -56,7 +59,8 @@ def graph_key(weight: np.ndarray, x_lo: int, x_hi: int, delay_constraint: int) -
         return None
     w = np.ascontiguousarray(weight, dtype=np.int64)
     h = hashlib.sha256(FORMAT)
-    h.update(f"|da4ml {_solver_version()}|dc {delay_constraint}|x {x_lo} {x_hi}|shape {w.shape}|".encode())
+    h.update(f"|rtl4ml {__version__}|da4ml {_solver_version()}|dc {delay_constraint}|x {x_lo} {x_hi}|"
+             f"shape {w.shape}|".encode())
     h.update(w.tobytes())
     return h.hexdigest()
 
@@ -89,14 +93,27 @@ def save_graph(key: str | None, graph: AdderGraph) -> None:
 
 
 def load_graph(key: str | None, source: str) -> AdderGraph | None:
-    """The graph stored under ``key`` (None when there is none or it cannot be read)."""
+    """The graph stored under ``key``, or None when there is none or the file is not a
+    well-formed graph (every reference to an earlier value, signs 0 or 1). Whether it
+    computes its matrix is the caller's check."""
     path = _path(key)
     if path is None or not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as f:
             n_in, nodes, outputs = int(f["n_in"]), f["nodes"], f["outputs"]
+        if nodes.ndim != 2 or nodes.shape[1] != 6 or outputs.ndim != 2 or outputs.shape[1] != 4 or n_in < 1:
+            return None
+        before = n_in + np.arange(len(nodes))  # values a node may read
+        if np.any(nodes[:, [0, 3]] < 0) or np.any(nodes[:, [0, 3]] >= before[:, None]) or \
+                np.any((nodes[:, [2, 5]] != 0) & (nodes[:, [2, 5]] != 1)):
+            return None
+        present = outputs[:, 0] == 1
+        if np.any((outputs[:, 0] != 0) & ~present) or np.any(present & ((outputs[:, 1] < 0) |
+                                                                       (outputs[:, 1] >= n_in + len(nodes)))) or \
+                np.any(present & (outputs[:, 3] != 0) & (outputs[:, 3] != 1)):
+            return None
         return AdderGraph(n_in, tuple(AddNode(_ref([1, *n[:3]]), _ref([1, *n[3:]])) for n in nodes.tolist()),
                           tuple(_ref(r) for r in outputs.tolist()), source)
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except Exception:  # noqa: BLE001 - any unreadable file (truncated, not a zip, wrong arrays) is solved anew
         return None
