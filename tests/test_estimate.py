@@ -24,18 +24,7 @@ from rtl4ml.estimate.mapping import CELLS, blocks, cost
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
-from rtl4ml.ir import (
-    Activation,
-    Dense,
-    Flatten,
-    Graph,
-    Input,
-    Node,
-    Padding,
-    Pool,
-    PoolKind,
-    Softmax,
-)
+from rtl4ml.ir import Activation, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
 
 MLP = "examples/models/jet_mlp.onnx"
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
