@@ -1,10 +1,10 @@
 """rtl4ml.estimate and ``rtl4ml estimate``: the grid, exact cycles (against the plan and
-against Verilator), resources from the structure, rows the models do not cover."""
+against Verilator), the totals of the resources, rows the models do not cover (the
+resource models themselves: test_estimate_resources.py)."""
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections import Counter
 
@@ -15,16 +15,14 @@ from hw_models import K, chain, dense
 from typer.testing import CliRunner
 
 import rtl4ml
-from rtl4ml.backends.verilog.netlist import bits_for
 from rtl4ml.cli import app
 from rtl4ml.devices import DEVICES, Family, device
 from rtl4ml.errors import ConfigError
 from rtl4ml.estimate import DESIGN_ROW, estimate
-from rtl4ml.estimate.mapping import CELLS, blocks, cost
-from rtl4ml.estimate.structure import Memory, Structure, structure
+from rtl4ml.estimate.mapping import cost
+from rtl4ml.estimate.structure import Structure
 from rtl4ml.hw import plan
-from rtl4ml.hw.records import Fifo, Stream
-from rtl4ml.ir import Activation, Dense, Flatten, Graph, Input, Node, Padding, Pool, PoolKind, Softmax
+from rtl4ml.ir import Activation, Flatten, Graph, Input, Node, Padding, Pool, PoolKind
 
 MLP = "examples/models/jet_mlp.onnx"
 needs_verilator = pytest.mark.skipif(shutil.which("verilator") is None, reason="verilator not installed")
@@ -175,88 +173,6 @@ def test_device_table() -> None:
     assert device("xc7z020").capacity() == {"lut": 53_200, "ff": 106_400, "dsp": 220, "bram": 280}
 
 
-def test_memories_map_to_the_fewest_blocks_of_the_best_shape() -> None:
-    xilinx = CELLS[Family.XILINX].bram_shapes
-    assert blocks(Memory(36, 512, True), xilinx) == 1
-    assert blocks(Memory(72, 512, True), xilinx) == 2
-    assert blocks(Memory(4, 4096, True), xilinx) == 1
-    assert blocks(Memory(40, 1000, True), xilinx) == 3  # 1024x18 blocks: 3 wide
-    ice = CELLS[Family.ICE40].bram_shapes
-    assert blocks(Memory(16, 256, True), ice) == 1 and blocks(Memory(32, 512, True), ice) == 4
-
-
-def test_a_fifo_marked_for_block_ram_costs_blocks_and_a_small_one_lut_ram() -> None:
-    s = Stream(4, rtl4ml.FixedType(9, 3))
-    big = structure(Fifo("a", "b", 0, 1024, s, block_ram=True))
-    small = structure(Fifo("a", "b", 0, 16, s))
-    assert cost(big, Family.XILINX).bram == 2 and cost(big, Family.XILINX).lut < 40
-    assert cost(small, Family.XILINX).bram == 0 and cost(small, Family.XILINX).lut > 0
-    assert cost(small, Family.ICE40).ff >= 16 * 36  # no LUT RAM on iCE40: registers
-
-
-def test_lut_ram_takes_the_cheapest_cell() -> None:
-    """AMD/Xilinx: RAM32M holds 32 words of 6 bits in 4 LUTs, RAM64M 64 of 3, RAM128X1D
-    128 of 1; ECP5: a 16x4 DPR16X4 counts four LUT4s."""
-    def luts(width, depth, family):
-        return cost(Structure(rams=Counter({Memory(width, depth, False): 1})), family).lut
-
-    assert luts(54, 5, Family.XILINX) == 9 * 4  # RAM32M
-    assert luts(6, 60, Family.XILINX) == 2 * 4  # RAM64M
-    assert luts(2, 100, Family.XILINX) == 2 * 4  # RAM128X1D
-    assert luts(54, 5, Family.ECP5) == 14 * 4
-
-
-def _pool(kind: PoolKind, size: int, channels: int) -> Graph:
-    pool = Pool(kind, (size, size), (size, size), ((0, 0), (0, 0)))
-    return Graph([Node("x", Input((8, 12, channels))), Node("p", pool, ("x",))], ["p"], "pool")
-
-
-def test_a_max_pool_costs_its_compare_and_select_bits() -> None:
-    """Each of the three two-value maxima of a 2x2 window, per channel and bit: a
-    comparator and a multiplexer, at what Yosys measured on max pools (2 LUT6s, 3.5 LUT4
-    equivalents); the window's output register loads on its clock enable (no LUTs)."""
-    design = rtl4ml.convert(_pool(PoolKind.MAX, 2, 4), {"model": {"precision": "fixed<9,2>"}})
-    parts = structure(plan(design).engines[0])
-    assert parts.max_bits == 4 * 3 * 9 and parts.compare_bits < 20 and parts.mux_bits == 0
-    assert cost(Structure(max_bits=10), Family.XILINX).lut == 20
-    assert cost(Structure(max_bits=10), Family.ECP5).lut == 35
-
-
-def test_an_average_over_nine_divides_by_a_constant_product() -> None:
-    """A 3x3 average: the sum of nine, the offset that makes it non-negative, the quotient
-    as the product by ceil(2**k / 9) (shifts and adds), the remainder's bits below 9, the
-    rounding against it, the quotient plus its rounding carry."""
-    design = rtl4ml.convert(_pool(PoolKind.AVG, 3, 1), {"model": {"precision": "fixed<8,2>"}})
-    parts = structure(plan(design).engines[0])
-    (div,) = (p for p in plan(design).engines[0].parts if getattr(p, "division", None) is not None)
-    digits = {d for _, d, _ in parts.const_products}
-    assert len(parts.const_products) == 2 and 2 in digits  # 9 = 8 + 1
-    assert div.division.den == 9 and parts.compare_bits >= 5  # 2 * rem against 9
-
-
-def test_a_constant_product_of_a_wide_input_is_shift_and_add() -> None:
-    """A 12-bit input times a constant of 3 signed digits, 16 bits wide: two carry-chain
-    adders on AMD/Xilinx (one LUT per bit); on ECP5 the training split measured one adder
-    more; an input of at most lut_inputs + 2 bits makes each product bit one wide LUT
-    (a LUT7 is two LUT6s; a LUT6 four LUT4s)."""
-    wide = Structure(const_products=Counter({(12, 3, 16): 1}))
-    assert cost(wide, Family.XILINX).lut == 2 * 16
-    assert cost(wide, Family.ECP5).lut == 3 * 16
-    assert cost(Structure(const_products=Counter({(7, 3, 16): 1})), Family.XILINX).lut == 16 * 2
-    assert cost(Structure(const_products=Counter({(6, 3, 16): 1})), Family.ECP5).lut == 16 * 4
-
-
-def test_a_softmax_finds_its_maximum_with_a_max_pools_compare_and_select() -> None:
-    """The backend's max tree is the pool's pairwise ``b > a ? b : a``: per row of 5,
-    4 compare-and-selects of the input's bits, costed like a max pool's."""
-    graph = Graph([Node("x", Input((2, 5))), Node("s", Softmax(), ("x",))], ["s"], "sm")
-    design = rtl4ml.convert(graph, {"model": {"input": "fixed<9,3>", "table_size": 64}})
-    (engine,) = plan(design).engines
-    parts = structure(engine)
-    assert parts.max_bits == 2 * 4 * 9
-    assert parts.compare_bits == parts.mux_bits == 10 * engine.output.type.width  # the results' conversion only
-
-
 def test_dsp_multipliers_fall_back_to_logic_on_a_device_without_dsp_blocks() -> None:
     s = Structure(multipliers=Counter({(16, 8, 24, True): 10}), dsp=True)
     assert cost(s, Family.XILINX).dsp == 10 and cost(s, Family.XILINX).lut == 0
@@ -304,100 +220,6 @@ def test_cli_bad_input_is_one_line() -> None:
     assert out.exit_code == 1 and "missing.onnx" in out.output
 
 
-def test_register_bits_are_the_output_bits_that_vary() -> None:
-    """Synthesis drops constant register bits and merges equal ones (a sign extension):
-    the estimate counts the emulator's outputs over the input range."""
-    from rtl4ml.estimate.live_bits import distinct_columns
-
-    assert distinct_columns(np.array([0, 1, 2, 3]), 12) == 2
-    assert distinct_columns(np.arange(-4, 4), 12) == 3  # bits 2..11 are one sign bit
-    assert distinct_columns(np.array([8, 8, 8]), 6) == 0
-    assert distinct_columns(np.array([0, 4, 8, 12]), 8) == 2  # the low bits stay zero
-    from rtl4ml.estimate.live_bits import EXHAUSTIVE, _inputs
-
-    for hi in (2 * EXHAUSTIVE - 2, 4 * EXHAUSTIVE - 4, (1 << 20) - 1):  # sampled, yet every bit varies
-        assert distinct_columns(_inputs(0, hi), 24) == hi.bit_length()
-    graph = Graph([Node("x", Input((6,))), Node("a", Activation.relu6(), ("x",))], ["a"], "clip")
-    config = {"model": {"input": "fixed<6,2>", "result": "fixed<16,4>"}}
-    # the input reaches [-2, 1.9375]: the clipped output [0, 1.9375] has 5 bits, not 16
-    assert estimate(graph, config, correction=False).iloc[0].ff == 6 * 5 + 1
-
-
-def _sigmoid_layer(n: int, result: str) -> tuple[Graph, dict]:
-    graph = Graph([Node("x", Input((n,))), Node("s", Activation(K.SIGMOID), ("x",))], ["s"], "sig")
-    return graph, {"model": {"input": "fixed<14,2>", "result": result, "table_size": 1024}}
-
-
-def test_a_table_goes_to_block_ram_when_blocks_cost_less_than_its_logic() -> None:
-    """Yosys weighs a ROM's bits in logic (1/64 each on LUT6, 1/16 on LUT4) against
-    block RAMs (about 130 each): a wide 1024-entry table is a block RAM on both
-    families, a 3-bit one only on ECP5. In a block RAM the output register is the
-    block's own."""
-    wide, narrow = _sigmoid_layer(4, "fixed<15,3>"), _sigmoid_layer(4, "fixed<4,1>")
-    for (graph, config), xc7_bram, ecp5_bram in ((wide, 4, 4), (narrow, 0, 4)):
-        table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
-        assert list(table.bram) == [xc7_bram, ecp5_bram]
-        if xc7_bram:
-            assert table.iloc[0].ff == 1  # the valid bit alone
-
-
-@pytest.mark.synth
-def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
-    if shutil.which("yosys") is None:
-        pytest.skip("yosys not installed")
-    from rtl4ml.project import synthesize_folder
-
-    for name, result in (("wide", "fixed<15,3>"), ("narrow", "fixed<4,1>")):
-        graph, config = _sigmoid_layer(2, result)
-        folder = rtl4ml.convert(graph, config).write(tmp_path / name)
-        table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
-        for target, row in (("xc7", table.iloc[0]), ("ecp5", table.iloc[1])):
-            measured = synthesize_folder(folder, target).synth
-            assert (measured.bram, measured.ff) == (row.bram, row.ff), (name, target)
-    for (n, precision), bram in SOFTMAX_ECP5_BRAM:
-        folder = rtl4ml.convert(*_softmax_layer(n, precision)).write(tmp_path / f"softmax{n}")
-        assert synthesize_folder(folder, "ecp5").synth.bram == bram, (n, precision)
-
-
-@pytest.mark.synth
-def test_an_average_pools_estimate_is_close_to_yosys(tmp_path) -> None:
-    """A 2x2 average pool of six channels: adders, roundings (increments: the carry chain
-    alone on AMD/Xilinx), LUT RAM line buffers and registers, analytic, against Yosys."""
-    if shutil.which("yosys") is None:
-        pytest.skip("yosys not installed")
-    from rtl4ml.project import synthesize_folder
-
-    graph, config = _pool(PoolKind.AVG, 2, 6), {"model": {"precision": "fixed<9,2>"}}
-    table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
-    folder = rtl4ml.convert(graph, config).write(tmp_path / "avg")
-    for target, row, tolerance in (("xc7", table.iloc[0], 0.10), ("ecp5", table.iloc[1], 0.05)):
-        measured = synthesize_folder(folder, target).synth
-        assert abs(row.lut - measured.lut_equivalents) <= tolerance * measured.lut_equivalents, (target, row.lut)
-        assert abs(row.ff - measured.ff) <= 0.02 * measured.ff, (target, row.ff)
-
-
-def _softmax_layer(n: int, precision: str) -> tuple[Graph, dict]:
-    graph = Graph([Node("x", Input((n,))), Node("s", Softmax(), ("x",))], ["s"], "sm")
-    return graph, {"model": {"precision": precision, "table_size": 256}}
-
-
-# (inputs, type): ECP5 block RAMs Yosys uses. Five fixed<10,5> inputs: four exponentials
-# are added in the cycle of their read and the index is clamped (logic before the ROM),
-# so only the fifth exp table and the inverse table are block RAMs; four fixed<9,1>: the
-# index is a bare slice of a register, but its upper bits are constant and the 64 entries
-# it reaches cost less in logic; three fixed<6,2>: every table a block RAM
-SOFTMAX_ECP5_BRAM = (((5, "fixed<10,5>"), 2), ((4, "fixed<9,1>"), 1), ((3, "fixed<6,2>"), 4))
-
-
-def test_a_softmax_table_read_in_its_own_cycle_stays_in_logic_on_ecp5() -> None:
-    """A block RAM reads synchronously: a table whose output is also added in the cycle
-    of its read becomes one only when its address comes straight from a register, and
-    then the block takes that register instead of the output's."""
-    for (n, precision), bram in SOFTMAX_ECP5_BRAM:
-        row = estimate(*_softmax_layer(n, precision), device="ecp5-85", correction=False).iloc[0]
-        assert row.bram == bram, (n, precision)
-
-
 def test_an_imported_model_estimated_again_reuses_its_plans() -> None:
     from rtl4ml.estimate import clear_cache, run
     from rtl4ml.frontends.dispatch import load_model
@@ -420,119 +242,3 @@ def test_an_imported_model_estimated_again_reuses_its_plans() -> None:
     assert not run._RECENT
 
 
-def test_softmax_with_a_fine_inverse_table_or_a_wide_result_is_estimated() -> None:
-    """Shifts that come out negative (the inverse table finer than the exp table's
-    fraction bits, a result with more fraction bits than the product) are left shifts."""
-    graph = Graph([Node("x", Input((2,))), Node("s", Softmax(), ("x",))], ["s"], "sm")
-    for model in ({"table": "ufixed<8,1>", "table_size": 4096},
-                  {"table": "ufixed<4,1>", "inv_table": "ufixed<4,1>", "table_size": 8, "result": "ufixed<18,1>"}):
-        row = estimate(graph, {"model": {"input": "fixed<8,3>", **model}}, correction=False).iloc[0]
-        assert row.note == "" and row.ff > 0 and row.lut > 0
-
-
-def test_a_folded_layers_sums_are_carry_save_trees_on_lut4_families() -> None:
-    """Each output of a folded Dense adds its products of the cycle and its running sum in
-    one expression: Yosys builds that as a carry-save tree of full adders (maccmap), in
-    LUT4s on ECP5, while AMD/Xilinx DSP blocks take the additions."""
-    rng = np.random.default_rng(3)
-    graph = chain(dense(rng, 8, 3), shape=(8,))
-    config = {"model": {"precision": "fixed<8,3>", "weight": "fixed<8,3>", "reuse_factor": 2}}
-    design = rtl4ml.convert(graph, config)
-    (engine,) = plan(design).engines
-    s = structure(engine)
-    acc = s.dsp_adder_bits // 12  # 8 x 3 products, 12 multipliers of 2 cycles, none zero
-    assert s.dsp_adder_bits == 12 * acc
-    assert s.carry_save_bits == 3 * (4 + 1 - 2) * acc  # per output: 4 products and the running sum
-    assert cost(Structure(carry_save_bits=100), Family.ECP5).lut == 200  # a full adder: two LUT4s
-    assert cost(Structure(carry_save_bits=100), Family.XILINX).lut == 0
-    parallel = structure(plan(rtl4ml.convert(graph, {"model": {**config["model"], "reuse_factor": 1}})).engines[0])
-    assert parallel.carry_save_bits == 0  # an adder graph's registered two-operand adders
-
-
-def test_a_folded_layers_operand_selection_counts_each_input_sequence_once() -> None:
-    """Dense 9->6 folded 9 times: each of the 6 multipliers reads input r in cycle r, so
-    their 8-stage operand multiplexers are equal and synthesis keeps one; folded 27
-    times, 2 multipliers read the 9 inputs three times over (still one sequence each,
-    equal), and a layer of one input needs no multiplexer at all."""
-    rng = np.random.default_rng(5)
-    config = {"model": {"precision": "fixed<8,3>", "weight": "fixed<8,3>"}}
-    for reuse in (9, 27):
-        design = rtl4ml.convert(chain(dense(rng, 9, 6), shape=(9,)),
-                                {"model": {**config["model"], "reuse_factor": reuse}})
-        assert structure(plan(design).engines[0]).select_bits == 8 * (reuse - 1)
-    one_input = rtl4ml.convert(chain(dense(rng, 1, 4), shape=(1,)), {"model": {**config["model"], "reuse_factor": 2}})
-    assert structure(plan(one_input).engines[0]).select_bits == 0
-
-
-def test_a_multiplier_shared_by_outputs_gates_its_product(tmp_path) -> None:
-    """Dense 1->4 folded twice: 2 multipliers, each working for two outputs one cycle
-    each; every output adds its multiplier's product only in its own cycle (an AND of
-    the product's bits with the cycle's condition)."""
-    rng = np.random.default_rng(6)
-    design = rtl4ml.convert(chain(dense(rng, 1, 4), shape=(1,)),
-                            {"model": {"precision": "fixed<8,3>", "weight": "fixed<8,3>", "reuse_factor": 2}})
-    (engine,) = plan(design).engines
-    a = engine.arith
-    expected = 0
-    for mi in range(2):  # multiplier mi computes outputs 2 mi and 2 mi + 1
-        ws = [int(a.weight[0, 2 * mi + r]) for r in range(2)]
-        ends = [x * w for x in (a.x_lo, a.x_hi) for w in (min(ws), max(ws))]
-        expected += 2 * bits_for(min(min(ends), -1), max(ends))
-    assert structure(engine).gate_bits == expected
-    folder = design.write(tmp_path / "design")
-    text = "".join(f.read_text() for f in (folder / "rtl").glob("*.v"))
-    assert len(re.findall(r"assign c\d+_\d+ = ", text)) == 4  # what the backend writes
-
-
-def test_a_clip_costs_its_comparators_and_the_bits_it_keeps() -> None:
-    """relu6 of fixed<13,5> (8 fraction bits) into fixed<5,2> (3): the comparators against
-    the bounds (constants: a few LUT6s, a carry chain on ECP5) see the input's 13 bits
-    (the alignment to the bounds' 16 fraction bits adds zeros that drop out), the
-    multiplexer the clipped value down to its rounding bit."""
-    graph = Graph([Node("x", Input((3,))), Node("a", Activation.relu6(), ("x",))], ["a"], "clip")
-    (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<13,5>", "result": "fixed<5,2>"}})).engines
-    s = structure(engine)
-    # clipped to [0, 6 * 2**8]; rounded to 3 fraction bits, [0, 48]: above 3.875, saturated
-    assert s.const_compare_bits == 3 * 2 * 13 and s.compare_bits == 0  # below 0, above 6: constants
-    assert cost(Structure(const_compare_bits=100), Family.XILINX).lut == 20
-    assert cost(Structure(const_compare_bits=100), Family.ECP5).lut == 160
-    assert s.reduce_bits == 3 * 1  # the saturation: an OR of [0, 48]'s bits 5 and 4
-    assert s.adder_gate_bits == 3 * 7  # the clipped value from the rounding bit up, [0, 96], into the adder
-    assert s.mux_bits == 3 * 5  # the saturation
-    assert s.increment_bits == 3 * 6 and s.adder_bits == 0  # the rounding of the kept bits, [0, 49]
-
-
-def test_a_dense_converts_each_outputs_exact_range() -> None:
-    """A fully parallel Dense with an exact accumulator: an output whose sum stays inside
-    the result type needs no saturation; one that can exceed it is saturated from the bits
-    above the type's top bit (an OR and an AND of them with the sign), not with
-    comparators; RND's half LSB is in the bias, so no rounding adder."""
-    weight = np.array([[1.0, 0.0], [0.5, 0.0], [0.0, 7.0]])
-    graph = Graph([Node("x", Input((3,))), Node("d", Dense(weight, np.zeros(2)), ("x",))], ["d"], "dense")
-    config = {"model": {"input": "fixed<6,2>", "weight": "fixed<8,4>", "result": "fixed<6,3,RND,SAT>"}}
-    (engine,) = plan(rtl4ml.convert(graph, config)).engines
-    s = structure(engine)
-    # output 0: x0 + x1 / 2 in [-3, 2.90625] fits fixed<6,3>; output 1: 7 x2 in [-14, 13.5625]
-    # does not: at 8 fraction bits [-3584, 3472], plus the half LSB 16, read from bit 5 up
-    # [-112, 109], 8 bits: above, ~sign & (bit 6 | bit 5); below, sign & ~(bit 6 & bit 5)
-    assert s.compare_bits == 0
-    assert s.reduce_bits == 2 * 2
-    assert s.mux_bits == 6  # output 1's saturation
-    wrap = structure(plan(rtl4ml.convert(graph, {"model": {**config["model"], "result": "fixed<6,3,RND,WRAP>"}}))
-                     .engines[0])
-    assert wrap.reduce_bits == wrap.mux_bits == wrap.compare_bits == 0
-
-
-def test_a_relu_before_a_rounding_adder_is_inside_the_carry_chains_luts_on_amd() -> None:
-    """relu of fixed<9,1> (8 fraction bits) into fixed<5,1> (4): the gate is needed only
-    from the rounding bit up. The rounding is an increment: on AMD/Xilinx the carry chain
-    alone (Yosys maps no LUT to an operand bit plus a carry), so the gate takes the LUT in
-    front of it; on LUT4 families the increment is a CCU2C's LUT and the gate one more."""
-    graph = Graph([Node("x", Input((20,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
-    (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<5,1>"}})).engines
-    s = structure(engine)
-    assert s.gate_bits == 0 and s.adder_gate_bits == 20 * 5  # [0, 255] read from bit 3 up: [0, 31]
-    assert s.increment_bits == 20 * 5 and s.adder_bits == 0  # [0, 16] after rounding, plus its carry
-    assert cost(s, Family.XILINX).lut == 100 and cost(s, Family.ECP5).lut == 200
-    exact = structure(plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<12,4>"}})).engines[0])
-    assert exact.gate_bits == 20 * 8 and exact.adder_gate_bits == 0 and exact.increment_bits == 0  # nothing rounded
