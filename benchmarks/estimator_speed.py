@@ -62,10 +62,14 @@ def grid(reuse: list[int]) -> dict:
             "clock_mhz": CLOCKS}
 
 
-def main() -> None:
+def warm_up() -> None:
+    """Warnings off, and the imports (pandas) done outside the timings."""
     warnings.simplefilter("ignore", rtl4ml.errors.PrecisionWarning)
-    rtl4ml.estimate(load_model(ROOT / "examples/models/digits_mlp.onnx"),
-                    reuse_factor=2)  # imports (pandas) outside the timings
+    rtl4ml.estimate(load_model(ROOT / "examples/models/digits_mlp.onnx"), reuse_factor=2)
+
+
+def main() -> None:
+    warm_up()
     devices = list(DEVICES)
     print("1. jet MLP (16-64-32-32-5), 4 000 configurations per sweep")
     for label, reuse in (("reuse 1, 2, 4, 8", [1, 2, 4, 8]), ("reuse 2, 4, 8, 16", [2, 4, 8, 16])):
@@ -99,8 +103,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--sweep"]:  # one timed sweep, for new_process_sweep
-        warnings.simplefilter("ignore", rtl4ml.errors.PrecisionWarning)
-        rtl4ml.estimate(load_model(ROOT / "examples/models/digits_mlp.onnx"), reuse_factor=2)  # imports
+        warm_up()
         seconds, _ = sweep(load_model(ROOT / "examples/models/jet_mlp.onnx"),
                            **grid([int(r) for r in sys.argv[2].split(",")]))
         print(f"{seconds:.3f}")

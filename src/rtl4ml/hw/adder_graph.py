@@ -86,6 +86,11 @@ class AdderGraph:
             vals.append(_reduce(c, e))
         return vals
 
+    def node_table(self) -> np.ndarray:
+        """The nodes as rows (a.idx, a.shift, a.neg, b.idx, b.shift, b.neg), int64."""
+        return np.array([(nd.a.idx, nd.a.shift, nd.a.neg, nd.b.idx, nd.b.shift, nd.b.neg) for nd in self.nodes],
+                        dtype=np.int64).reshape(-1, 6)
+
     def coefficient_matrix(self) -> tuple[np.ndarray, np.ndarray] | None:
         """:meth:`coefficients` as arrays (int64 coefficients, one row per value, and the
         exponents), computed a depth level at a time; None when a coefficient could
@@ -96,8 +101,7 @@ class AdderGraph:
         e = np.zeros(n, dtype=np.int64)
         if not self.nodes:
             return c, e
-        refs = np.array([(nd.a.idx, nd.a.shift, nd.a.neg, nd.b.idx, nd.b.shift, nd.b.neg) for nd in self.nodes],
-                        dtype=np.int64)
+        refs = self.node_table()
         depth = np.array(self.depths[self.n_in:])
         for level in range(1, int(depth.max()) + 1):
             k = np.flatnonzero(depth == level)

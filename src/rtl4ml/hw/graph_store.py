@@ -70,22 +70,33 @@ def _path(key: str | None) -> Path | None:
     return None if folder is None or key is None else folder / f"{key}.npz"
 
 
-def _ref_row(ref: Ref | None) -> list[int]:
+def _output_row(ref: Ref | None) -> list[int]:
+    """An output as (present, idx, shift, neg)."""
     return [0, 0, 0, 0] if ref is None else [1, ref.idx, ref.shift, int(ref.neg)]
 
 
-def _ref(row) -> Ref | None:
-    return Ref(int(row[1]), int(row[2]), bool(row[3])) if row[0] else None
+def _well_formed(n_in: int, nodes: np.ndarray, outputs: np.ndarray) -> bool:
+    """Whether stored tables describe a graph: each node reads earlier values, each
+    present output a value, every sign 0 or 1."""
+    if nodes.ndim != 2 or nodes.shape[1] != 6 or outputs.ndim != 2 or outputs.shape[1] != 4 or n_in < 1:
+        return False
+    reads = nodes[:, [0, 3]]
+    if np.any(reads < 0) or np.any(reads >= (n_in + np.arange(len(nodes)))[:, None]):
+        return False
+    present = outputs[outputs[:, 0] == 1]
+    if not np.all(np.isin(outputs[:, 0], (0, 1))) or np.any(present[:, 1] < 0) or \
+            np.any(present[:, 1] >= n_in + len(nodes)):
+        return False
+    return bool(np.all(np.isin(nodes[:, [2, 5]], (0, 1))) and np.all(np.isin(present[:, 3], (0, 1))))
 
 
 def save_graph(key: str | None, graph: AdderGraph) -> None:
     path = _path(key)
     if path is None:
         return
-    nodes = np.array([_ref_row(n.a)[1:] + _ref_row(n.b)[1:] for n in graph.nodes], dtype=np.int64).reshape(-1, 6)
-    outputs = np.array([_ref_row(r) for r in graph.outputs], dtype=np.int64).reshape(-1, 4)
+    outputs = np.array([_output_row(r) for r in graph.outputs], dtype=np.int64).reshape(-1, 4)
     buf = io.BytesIO()
-    np.savez(buf, n_in=np.int64(graph.n_in), nodes=nodes, outputs=outputs)
+    np.savez(buf, n_in=np.int64(graph.n_in), nodes=graph.node_table(), outputs=outputs)
     try:
         write_bytes_atomic(path, buf.getvalue())
     except OSError:
@@ -102,18 +113,10 @@ def load_graph(key: str | None, source: str) -> AdderGraph | None:
     try:
         with np.load(path, allow_pickle=False) as f:
             n_in, nodes, outputs = int(f["n_in"]), f["nodes"], f["outputs"]
-        if nodes.ndim != 2 or nodes.shape[1] != 6 or outputs.ndim != 2 or outputs.shape[1] != 4 or n_in < 1:
+        if not _well_formed(n_in, nodes, outputs):
             return None
-        before = n_in + np.arange(len(nodes))  # values a node may read
-        if np.any(nodes[:, [0, 3]] < 0) or np.any(nodes[:, [0, 3]] >= before[:, None]) or \
-                np.any((nodes[:, [2, 5]] != 0) & (nodes[:, [2, 5]] != 1)):
-            return None
-        present = outputs[:, 0] == 1
-        if np.any((outputs[:, 0] != 0) & ~present) or np.any(present & ((outputs[:, 1] < 0) |
-                                                                       (outputs[:, 1] >= n_in + len(nodes)))) or \
-                np.any(present & (outputs[:, 3] != 0) & (outputs[:, 3] != 1)):
-            return None
-        return AdderGraph(n_in, tuple(AddNode(_ref([1, *n[:3]]), _ref([1, *n[3:]])) for n in nodes.tolist()),
-                          tuple(_ref(r) for r in outputs.tolist()), source)
+        return AdderGraph(n_in, tuple(AddNode(Ref(a, sa, bool(na)), Ref(b, sb, bool(nb)))
+                                      for a, sa, na, b, sb, nb in nodes.tolist()),
+                          tuple(Ref(i, sh, bool(ng)) if on else None for on, i, sh, ng in outputs.tolist()), source)
     except Exception:  # noqa: BLE001 - any unreadable file (truncated, not a zip, wrong arrays) is solved anew
         return None
