@@ -103,7 +103,7 @@ def test_a_damaged_or_foreign_file_is_solved_again(store, monkeypatch, damage):
         _bad_refs(path, damage)
         assert graph_store.load_graph(path.stem, "da4ml") is None
     else:  # a valid graph of other weights under this matrix's name
-        key = graph_store.graph_key(W + 1, -64, 63, adder_graph.DA4ML_DELAY_CONSTRAINT)
+        key = graph_store.graph_key(W + 1, -64, 63, adder_graph.DA4ML_SETTINGS)
         graph_store.save_graph(key, adder_graph.da4ml_graph(W + 1, -64, 63))
         path.write_bytes((store / f"{key}.npz").read_bytes())
     solves = _solves(monkeypatch)

@@ -242,3 +242,18 @@ def test_an_imported_model_estimated_again_reuses_its_plans() -> None:
     assert not run._RECENT
 
 
+
+
+def test_a_kept_plan_is_costed_again_under_another_correction() -> None:
+    from rtl4ml.estimate import clear_cache
+    from rtl4ml.frontends.dispatch import load_model
+
+    model = load_model(MLP)
+    kw = dict(precision="fixed<12,4>", reuse_factor=2, device="xc7z020")
+    plain = estimate(model, correction=False, **kw).iloc[0]
+    learned = estimate(model, **kw).iloc[0]
+    assert plain.resources == "analytic" and learned.resources.startswith("learned")
+    assert plain.lut != learned.lut
+    assert estimate(model, correction=False, **kw).iloc[0].lut == plain.lut
+    assert estimate(MLP, **kw).iloc[0].lut == learned.lut  # equal to a path's, planned anew
+    clear_cache()

@@ -9,7 +9,7 @@ structure (:mod:`.structure`) mapped onto the device family's cells (:mod:`.mapp
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -47,6 +47,9 @@ class Planned:
     interval: int | None = None
     layers: tuple[LayerFigures, ...] = ()
     note: str = ""
+    #: the layers' costs per (family, has DSP blocks): the correction used and what
+    #: :meth:`Costing.layers` gives; shared by the copies made for other points
+    costed: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def _layers(hp: HwPlan, graph) -> tuple[LayerFigures, ...]:
@@ -178,19 +181,20 @@ def _has_dsp(read: ReadPoint) -> bool:
 
 
 class Costing:
-    """Layer costs of one planned design per family: analytic, then corrected by the
-    learned model where it covers the family and the layer; each family costed once."""
+    """Layer costs of planned designs per family: analytic, then corrected by the
+    learned model where it covers the family and the layer; each planned design costed
+    once per family and correction (kept with the plan)."""
 
     def __init__(self, correction: Correction | None):
         self.correction = correction
-        self._cache: dict = {}
 
     def layers(self, planned: Planned, family: Family, has_dsp: bool) -> tuple[list[Cost], list[str], str, str]:
         """(cost per layer, how each was estimated, how the design was, a note)."""
         key = (family, has_dsp)
-        if key not in self._cache:
-            self._cache[key] = self._compute(planned, family, has_dsp)
-        return self._cache[key]
+        kept = planned.costed.get(key)
+        if kept is None or kept[0] is not self.correction:
+            kept = planned.costed[key] = (self.correction, self._compute(planned, family, has_dsp))
+        return kept[1]
 
     def _compute(self, planned: Planned, family: Family, has_dsp: bool):
         analytic = [cost(f.structure, family, has_dsp) for f in planned.layers]
@@ -299,8 +303,9 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
     if isinstance(model, Design):
         converter.known(model)  # its types may have come from calibration data
     rows = []
+    costs = Costing(correction)
     for point in hw_points(base, grid):
-        planned, costs = converter.planned(point), Costing(correction)
+        planned = converter.planned(point)
         for read in reads:
             rows.extend(rows_for(planned, read, per_layer, costs))
     return _table(pd, rows, per_layer)

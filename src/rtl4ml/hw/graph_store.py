@@ -1,7 +1,7 @@
 """Solved adder graphs kept on disk, so that a weight matrix is solved once per machine.
 
 da4ml's solver takes seconds on a large matrix, and gives the same graph for the same
-integers, input range, delay constraint and da4ml version. A graph whose solve took at
+integers, input range, solver settings and da4ml version. A graph whose solve took at
 least SOLVE_SECONDS_WORTH_STORING is stored under a hash of those (and of rtl4ml's
 version and this format, which cover how a solution becomes an AdderGraph), and any later
 process (``rtl4ml estimate`` sweeping types, then ``rtl4ml build`` of the chosen one)
@@ -53,13 +53,13 @@ def _solver_version() -> str | None:
         return None
 
 
-def graph_key(weight: np.ndarray, x_lo: int, x_hi: int, delay_constraint: int) -> str | None:
+def graph_key(weight: np.ndarray, x_lo: int, x_hi: int, settings: dict) -> str | None:
     """The name a da4ml solution of ``weight`` is stored under (None without da4ml)."""
     if _solver_version() is None:
         return None
     w = np.ascontiguousarray(weight, dtype=np.int64)
     h = hashlib.sha256(FORMAT)
-    h.update(f"|rtl4ml {__version__}|da4ml {_solver_version()}|dc {delay_constraint}|x {x_lo} {x_hi}|"
+    h.update(f"|rtl4ml {__version__}|da4ml {_solver_version()}|{sorted(settings.items())}|x {x_lo} {x_hi}|"
              f"shape {w.shape}|".encode())
     h.update(w.tobytes())
     return h.hexdigest()
