@@ -178,25 +178,30 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     s.dsp_adder_bits += n_used * acc  # each product into its output's running sum
     # each output adds its products (and its running sum) in one expression, which Yosys
     # builds as a carry-save tree of full adders when no DSP block takes the additions
-    working = set(np.flatnonzero(used).tolist())
     x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
     ends = np.stack([lo * x_lo, lo * x_hi, hi * x_lo, hi * x_hi])
     product_bits = _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
-    for j in range(impl.arith.n_out):
-        uses = [(mi, r_lo, r_hi) for mi, r_lo, r_hi in sched.uses(j) if mi in working]
-        s.carry_save_bits += max(len(uses) + (R > 1) - 2, 0) * acc
-        # a multiplier working for this output in part of the cycles: its product gated
-        s.gate_bits += sum(int(product_bits[mi]) for mi, r_lo, r_hi in uses if r_lo > 0 or r_hi < R - 1)
+    # a multiplier serves each of its outputs in one run of cycles: a run starts where
+    # the output changes; per output, the working multipliers serving it
+    starts = np.ones(cols.shape, dtype=bool)
+    starts[:, 1:] = cols[:, 1:] != cols[:, :-1]
+    serving = np.bincount(cols[starts & used[:, None]], minlength=impl.arith.n_out)
+    s.carry_save_bits += int(np.maximum(serving + (R > 1) - 2, 0).sum()) * acc
+    # a multiplier working for several outputs (each in part of the cycles): its product
+    # gated into each one's sum
+    runs = starts.sum(axis=1)
+    shared = used & (runs > 1)
+    s.gate_bits += int((product_bits[shared] * runs[shared]).sum())
     if R > 1:  # the operand for this cycle: an R:1 multiplexer per distinct sequence of inputs
         # (equal ones are one: synthesis merges them; a multiplier reading one input has none)
-        sequences = np.unique(rows[used], axis=0)
-        s.select_bits += int(np.any(sequences != sequences[:, :1], axis=1).sum()) * x_bits * (R - 1)
+        selecting = rows[used & np.any(rows != rows[:, :1], axis=1)]
+        s.select_bits += len({r.tobytes() for r in selecting}) * x_bits * (R - 1)
     a, b = lo[used & ~shift], hi[used & ~shift]
     ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
-    keys = np.stack([_bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))], axis=1)
+    wb, yb = _bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
     x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
-    for (wb, yb), n in zip(*np.unique(keys, axis=0, return_counts=True)) if len(keys) else ():
-        s.multipliers[x_bits_ranged, int(wb), int(yb), True] += int(n)
+    for key, n in zip(*np.unique(wb * 1024 + yb, return_counts=True)):  # (weight bits, product bits) pairs
+        s.multipliers[x_bits_ranged, int(key) // 1024, int(key) % 1024, True] += int(n)
     if varying.any():
         s.roms[Memory(int(varying.sum()) * w_bits, R, _uses_rom(impl))] += 1
 
