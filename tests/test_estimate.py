@@ -242,8 +242,6 @@ def test_an_imported_model_estimated_again_reuses_its_plans() -> None:
     assert not run._RECENT
 
 
-
-
 def test_a_kept_plan_is_costed_again_under_another_correction() -> None:
     from rtl4ml.estimate import clear_cache
     from rtl4ml.frontends.dispatch import load_model
