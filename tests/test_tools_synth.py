@@ -61,8 +61,8 @@ def test_scripts() -> None:
     ys = write_yosys_script(["rtl/a.v", "rtl/b.sv"], "net", "xc7", dsp=False)
     assert "read_verilog rtl/a.v\n" in ys and "read_verilog -sv rtl/b.sv\n" in ys
     assert "synth_xilinx -top net -flatten -nodsp\n" in ys
-    assert "synth_ecp5 -top net\n" in write_yosys_script(["a.v"], "net", "ecp5")
-    assert "synth_ecp5 -top net -nodsp\n" in write_yosys_script(["a.v"], "net", "ecp5", False)
+    assert "synth_ecp5 -top net -nowidelut\n" in write_yosys_script(["a.v"], "net", "ecp5")
+    assert "synth_ecp5 -top net -nowidelut -nodsp\n" in write_yosys_script(["a.v"], "net", "ecp5", False)
     assert "synth_ice40 -top net -dsp\n" in write_yosys_script(["a.v"], "net", "ice40")
     assert "synth_ice40 -top net\n" in write_yosys_script(["a.v"], "net", "ice40", False)
     tcl = write_vivado_tcl(["../rtl/net.v", "../rtl/net_l0.v"], "net", "xc7z020clg400-1")

@@ -62,38 +62,38 @@ class FamilyCells:
     lutram_shapes: tuple[tuple[int, int, int], ...]  # (depth, width, LUTs) of the LUT RAM cells (none: registers)
 
 
-#: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families: a full
-#: adder is two LUT4s (its sum and its carry); the training split's LUT sMAPE is least
-#: there (2.5 fitted before the gating of shared multipliers' products was counted)
-CARRY_SAVE_LUT4 = 2.0
+#: The LUT4 families' constants below were fitted on the training split of the estimator
+#: dataset (every design but each fifth seed) as Yosys maps ECP5 without wide functions
+#: (``synth_ecp5 -nowidelut``, see rtl4ml.tools.synth); iCE40 has no wide functions
+#: either and takes the same values (not measured).
+
+#: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families (a full
+#: adder's sum and carry share inputs, so abc packs fewer than two LUT4s per bit)
+CARRY_SAVE_LUT4 = 1.5
 
 #: a constant product of a wide input is shift-and-add: one adder fewer than its digits, one
-#: LUT per bit on AMD/Xilinx's carry chain; on LUT4 families the training split's constant
-#: products (divisions of averages, leaky ReLU and hard sigmoid slopes) measure one adder
-#: more than that
-CONST_PRODUCT_EXTRA_ADDERS_LUT4 = 1
+#: LUT per bit on the carry chain (AMD/Xilinx and LUT4 families alike)
+CONST_PRODUCT_EXTRA_ADDERS_LUT4 = 0
 
 #: 2:1 stages per LUT of a folded layer's operand selection, a case statement on the cycle
 #: counter that Yosys builds as a parallel multiplexer ($pmux): a balanced tree would take
-#: 3 per LUT6 and 1.5 per LUT4 with its PFUMX; the values that fit the training split's
-#: folded layers best (LUT sMAPE over the whole split) are 1.4 (LUT6) and 0.5 (LUT4;
-#: iCE40, without the PFUMX, two thirds of that)
+#: 3 per LUT6 and 1 per LUT4; the values that fit the training split's folded layers best
+#: (LUT sMAPE over the whole split) are 1.4 (LUT6) and 1.0 (LUT4)
 SELECT_PER_LUT6 = 1.4
-SELECT_PER_LUT4 = 0.5
+SELECT_PER_LUT4 = 1.0
 
 #: LUTs per bit of a max pool's compare-and-select of two values: a comparator on the carry
-#: chain and a multiplexer would take 1 + 1 (LUT6; LUT4 with a CCU2C's two bits: 1 + 1);
-#: measured on the training split's max pools, whose trees put several levels in a cycle
-#: (the next comparator reads the multiplexers), 2.0 LUT6 and 3.5 LUT4 equivalents
+#: chain and a multiplexer would take 1 + 1 (LUT6; LUT4 with a CCU2C's two bits: 1 + 1),
+#: which is what the training split's max pools measure: 2.0 LUT6 and 2.0 LUT4 equivalents
 MAX_LUT6 = 2.0
-MAX_LUT4 = 3.5
+MAX_LUT4 = 2.0
 
 #: LUTs per input bit of a comparison against a constant (a clip's bounds, a table index's
 #: clamp): abc folds it into a few LUT6s (the constant's runs of equal bits), while on ECP5
-#: it takes a carry chain (a CCU2C per two bits) and more; measured on the training
-#: split's clips
+#: it takes a carry chain (a CCU2C per two bits) and a little more; measured on the
+#: training split's clips
 CONST_COMPARE_LUT6 = 0.2
-CONST_COMPARE_LUT4 = 1.6
+CONST_COMPARE_LUT4 = 1.2
 
 _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
@@ -113,7 +113,7 @@ CELLS = {
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
-        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4 * 2 / 3, max_luts=MAX_LUT4,
+        lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0, const_product_adders=CONST_PRODUCT_EXTRA_ADDERS_LUT4,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
