@@ -198,10 +198,10 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
         s.select_bits += len({r.tobytes() for r in selecting}) * x_bits * (R - 1)
     a, b = lo[used & ~shift], hi[used & ~shift]
     ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
-    wb, yb = _bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
+    w_bits_ranged, y_bits = _bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
     x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
-    for key, n in zip(*np.unique(wb * 1024 + yb, return_counts=True)):  # (weight bits, product bits) pairs
-        s.multipliers[x_bits_ranged, int(key) // 1024, int(key) % 1024, True] += int(n)
+    for wb, yb in zip(w_bits_ranged.tolist(), y_bits.tolist()):
+        s.multipliers[x_bits_ranged, wb, yb, True] += 1
     if varying.any():
         s.roms[Memory(int(varying.sum()) * w_bits, R, _uses_rom(impl))] += 1
 

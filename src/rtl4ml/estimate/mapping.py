@@ -52,7 +52,6 @@ class FamilyCells:
     carry_save_luts: float  # LUTs per full-adder bit of a one-cycle sum of many products (Yosys maccmap)
     increment_luts: float  # LUTs per bit of a rounding's increment (AMD/Xilinx: the carry chain alone, its
     # LUTs free to compute a gate on the operand; LUT4 families: a CCU2C's or SB_CARRY's LUT)
-    const_product_adders: int  # adders of a wide input's constant product beyond digits - 1 (CONST_PRODUCT_...)
     rom_logic_cost: float  # synthesis's cost of a ROM bit in logic, against a block RAM's (0: never block RAM)
     block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
@@ -70,10 +69,6 @@ class FamilyCells:
 #: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families (a full
 #: adder's sum and carry share inputs, so abc packs fewer than two LUT4s per bit)
 CARRY_SAVE_LUT4 = 1.5
-
-#: a constant product of a wide input is shift-and-add: one adder fewer than its digits, one
-#: LUT per bit on the carry chain (AMD/Xilinx and LUT4 families alike)
-CONST_PRODUCT_EXTRA_ADDERS_LUT4 = 0
 
 #: 2:1 stages per LUT of a folded layer's operand selection, a case statement on the cycle
 #: counter that Yosys builds as a parallel multiplexer ($pmux): a balanced tree would take
@@ -101,21 +96,21 @@ CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6,
         const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
-        carry_save_luts=0.0, increment_luts=0.0, const_product_adders=0,
+        carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0, const_product_adders=CONST_PRODUCT_EXTRA_ADDERS_LUT4,
+        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0, const_product_adders=CONST_PRODUCT_EXTRA_ADDERS_LUT4,
+        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_shapes=()),
 }
@@ -165,7 +160,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         if x_bits <= cells.lut_inputs + 2:  # LUTs of the input bits (with muxes above 4/6 inputs)
             lut += n * width * (1 << max(x_bits - cells.lut_inputs, 0))
         else:
-            lut += n * max(digits - 1 + cells.const_product_adders, 0) * width
+            lut += n * max(digits - 1, 0) * width  # one carry-chain adder fewer than its digits
     in_dsp = s.dsp and has_dsp
     if not (in_dsp and cells.dsp_holds_product_register):
         ff += s.dsp_side_regs
