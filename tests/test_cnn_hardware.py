@@ -302,6 +302,20 @@ def test_line_buffers_above_the_threshold_go_to_block_ram(target):
     assert r_below["bram"] == 0 and r_below["lutram"] > 0
 
 
+@pytest.mark.synth
+@pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
+def test_line_buffers_on_ice40_are_flip_flops_below_the_threshold_and_block_ram_above():
+    """iCE40 has no LUT RAM: line buffers meant for it are built from flip-flops."""
+    g = Graph([Node("x", Input((3, 40, 8))),
+               Node("p", Pool.with_padding(PoolKind.MAX, (3, 3), (1, 1), Padding.VALID, (3, 40)), ("x",))],
+              ["p"], "lines")
+    below = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 4096}})
+    above = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 2048}})
+    r_above, r_below = above.synthesize("ice40").as_dict(), below.synthesize("ice40").as_dict()
+    assert r_above["bram"] >= 2 and r_above["ff"] < 2 * 2304
+    assert r_below["bram"] == 0 and r_below["ff"] >= 2 * 2304
+
+
 def test_pass_through_layers_and_lanes_where_there_is_nothing_to_fold(tmp_path):
     """A 1x1 output flattened (a wire) builds; pe/simd on a pooling layer is refused."""
     from rtl4ml.project.folder import build_tree

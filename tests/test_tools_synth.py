@@ -65,6 +65,9 @@ def test_scripts() -> None:
     assert "synth_ecp5 -top net -nowidelut -nodsp\n" in write_yosys_script(["a.v"], "net", "ecp5", False)
     assert "synth_ice40 -top net -dsp\n" in write_yosys_script(["a.v"], "net", "ice40")
     assert "synth_ice40 -top net\n" in write_yosys_script(["a.v"], "net", "ice40", False)
+    lutram_to_logic = 'setattr -set ram_style "logic" a:ram_style=distributed\n'  # iCE40 has no LUT RAM
+    assert lutram_to_logic in write_yosys_script(["a.v"], "net", "ice40")
+    assert lutram_to_logic not in ys + write_yosys_script(["a.v"], "net", "ecp5")
     tcl = write_vivado_tcl(["../rtl/net.v", "../rtl/net_l0.v"], "net", "xc7z020clg400-1")
     assert "read_verilog [list {../rtl/net.v} {../rtl/net_l0.v}]" in tcl
     assert "synth_design -top net -part xc7z020clg400-1 -mode out_of_context" in tcl

@@ -261,9 +261,12 @@ def write_yosys_script(
         path = str(path)
         sv = " -sv" if path.endswith(".sv") else ""
         lines.append(f"read_verilog{sv} {_quote(path)}")
+    lines += [f"hierarchy -check -top {top}", "proc"]
+    if target is Target.ICE40:
+        # iCE40 has no LUT RAM: the memories the RTL marks for it (short line buffers,
+        # FIFOs) are built from flip-flops instead of failing to map
+        lines.append('setattr -set ram_style "logic" a:ram_style=distributed')
     lines += [
-        f"hierarchy -check -top {top}",
-        "proc",
         f"tee -q -o {RTL_STAT_JSON} stat -width -json",
         synth_command(top, target, dsp, flatten=flatten),
         "check",
