@@ -130,15 +130,27 @@ def _sigmoid_layer(n: int, result: str) -> tuple[Graph, dict]:
 
 def test_a_table_goes_to_block_ram_when_blocks_cost_less_than_its_logic() -> None:
     """Yosys weighs a ROM's bits in logic (1/64 each on LUT6, 1/16 on LUT4) against
-    block RAMs (about 130 each): a wide 1024-entry table is a block RAM on both
-    families, a 3-bit one only on ECP5. In a block RAM the output register is the
-    block's own."""
+    block RAMs (about 130 each, 66 for iCE40's 4 Kb ones): a wide 1024-entry table is a
+    block RAM on every family, a 3-bit one not on AMD/Xilinx. In a block RAM the output
+    register is the block's own."""
     wide, narrow = _sigmoid_layer(4, "fixed<15,3>"), _sigmoid_layer(4, "fixed<4,1>")
-    for (graph, config), xc7_bram, ecp5_bram in ((wide, 4, 4), (narrow, 0, 4)):
-        table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
-        assert list(table.bram) == [xc7_bram, ecp5_bram]
-        if xc7_bram:
+    for (graph, config), blocks_per_family in ((wide, [4, 4, 12]), (narrow, [0, 4, 4])):
+        table = estimate(graph, config, device=["xc7a100t", "ecp5-85", "ice40up5k"], correction=False)
+        assert list(table.bram) == blocks_per_family  # iCE40: 1024 x 13 bits in 1024 x 4 blocks
+        if blocks_per_family[0]:
             assert table.iloc[0].ff == 1  # the valid bit alone
+
+
+def test_ice40_splits_a_wide_product_over_sb_mac16s_and_keeps_small_ones_in_logic() -> None:
+    """As Yosys's mul2dsp does for iCE40: an 18x18 product is four 16x16 pieces, of which
+    the 2x2 one (a 4-bit product) stays in logic; products of fewer than 11 bits, or by
+    a 1-bit operand, are logic."""
+    def dsps(a, b, y, signed=True):
+        return cost(Structure(multipliers=Counter({(a, b, y, signed): 1}), dsp=True), Family.ICE40).dsp
+
+    assert dsps(18, 18, 36, False) == 3 and dsps(16, 16, 32) == 1 and dsps(6, 8, 13) == 1
+    assert dsps(6, 4, 10) == 0 and dsps(12, 1, 13) == 0
+    assert cost(Structure(multipliers=Counter({(6, 4, 10, True): 1}), dsp=True), Family.ICE40).lut == 24
 
 
 @pytest.mark.synth
@@ -150,13 +162,17 @@ def test_table_block_ram_choice_matches_yosys(tmp_path) -> None:
     for name, result in (("wide", "fixed<15,3>"), ("narrow", "fixed<4,1>")):
         graph, config = _sigmoid_layer(2, result)
         folder = rtl4ml.convert(graph, config).write(tmp_path / name)
-        table = estimate(graph, config, device=["xc7a100t", "ecp5-85"], correction=False)
-        for target, row in (("xc7", table.iloc[0]), ("ecp5", table.iloc[1])):
+        table = estimate(graph, config, device=["xc7a100t", "ecp5-85", "ice40up5k"], correction=False)
+        for target, row in zip(("xc7", "ecp5", "ice40"), table.itertuples()):
             measured = synthesize_folder(folder, target).synth
             assert (measured.bram, measured.ff) == (row.bram, row.ff), (name, target)
     for (n, precision), bram in SOFTMAX_ECP5_BRAM:
-        folder = rtl4ml.convert(*_softmax_layer(n, precision)).write(tmp_path / f"softmax{n}")
+        graph, config = _softmax_layer(n, precision)
+        folder = rtl4ml.convert(graph, config).write(tmp_path / f"softmax{n}")
         assert synthesize_folder(folder, "ecp5").synth.bram == bram, (n, precision)
+        ice = estimate(graph, config, device="ice40up5k", correction=False).iloc[0]
+        measured = synthesize_folder(folder, "ice40").synth
+        assert (measured.dsp, measured.bram) == (ice.dsp, ice.bram), (n, precision)
 
 
 @pytest.mark.synth

@@ -11,8 +11,10 @@ First-order technology mapping, per family:
 - ECP5 (LUT4 + CCU2C): ``lut`` counts LUT4 equivalents (a CCU2C carry cell is two, a
   16x4 LUT RAM four), as the place-and-route device choice does; 18x18 multipliers;
   DP16KD 18 Kb blocks.
-- iCE40 (LUT4 + SB_CARRY): 16x16 SB_MAC16 multipliers (UltraPlus), no LUT RAM (registers
-  instead), SB_RAM40_4K 4 Kb blocks of 256x16 ... 2Kx2.
+- iCE40 (LUT4 + SB_CARRY): 16x16 SB_MAC16 multipliers (UltraPlus; a wider product in
+  16x16 pieces, the pieces of fewer than 11 product bits in logic, as Yosys's mul2dsp
+  splits them), no LUT RAM (registers instead), SB_RAM40_4K 4 Kb blocks of 256x16 ... 2Kx2
+  (a ROM goes to them when they cost Yosys less: 1/16 per bit in logic, 66 per block).
 """
 
 from __future__ import annotations
@@ -53,8 +55,11 @@ class FamilyCells:
     increment_luts: float  # LUTs per bit of a rounding's increment (AMD/Xilinx: the carry chain alone, its
     # LUTs free to compute a gate on the operand; LUT4 families: a CCU2C's or SB_CARRY's LUT)
     rom_logic_cost: float  # synthesis's cost of a ROM bit in logic, against a block RAM's (0: never block RAM)
-    block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5)
+    block_cost: float  # (Yosys memory_libmap: 1/64 and 131 on AMD/Xilinx, 1/16 and 130 on ECP5, 1/16 and 66 on iCE40)
     dsp_min_product_bits: int  # narrower products (after narrowing to their ranges) stay in logic
+    dsp_min_piece_bits: int  # of a product split over several DSPs, the pieces with fewer product bits (or a
+    # 1-bit operand) stay in logic (Yosys mul2dsp's DSP_Y_MINWIDTH and DSP_A/B_MINWIDTH, applied per piece; 0:
+    # every piece takes a DSP)
     dsp_signed_only: bool  # the DSP multiplies signed operands only
     dsp_holds_product_register: bool  # synthesis moves a product's register into the DSP block
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
@@ -64,7 +69,8 @@ class FamilyCells:
 #: The LUT4 families' constants below were fitted on the training split of the estimator
 #: dataset (every design but each fifth seed) as Yosys maps ECP5 without wide functions
 #: (``synth_ecp5 -nowidelut``, see rtl4ml.tools.synth); iCE40 has no wide functions
-#: either and takes the same values (not measured).
+#: either and takes the same values but two (``_ICE40``), fitted on the training split
+#: of the dataset's first 150 designs, the ones measured on iCE40.
 
 #: LUT4s per full-adder bit of a carry-save tree as Yosys maps it on LUT4 families (a full
 #: adder's sum and carry share inputs, so abc packs fewer than two LUT4s per bit)
@@ -89,6 +95,10 @@ MAX_LUT4 = 2.0
 #: training split's clips
 CONST_COMPARE_LUT6 = 0.2
 CONST_COMPARE_LUT4 = 1.2
+CONST_COMPARE_ICE40 = 0.8
+
+#: iCE40's carry-save trees: 1 LUT4 per full-adder bit (ECP5: CARRY_SAVE_LUT4)
+CARRY_SAVE_ICE40 = 1.0
 
 _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1))
 
@@ -97,21 +107,22 @@ CELLS = {
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6,
         const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
         carry_save_luts=0.0, increment_luts=0.0,
-        rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_signed_only=True,
+        rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_min_piece_bits=0, dsp_signed_only=True,
         dsp_holds_product_register=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
-        rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_signed_only=False,
+        rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_min_piece_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
-        const_compare_luts=CONST_COMPARE_LUT4, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
-        carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
-        rom_logic_cost=0, block_cost=0, dsp_min_product_bits=0, dsp_signed_only=False, dsp_holds_product_register=False,
+        const_compare_luts=CONST_COMPARE_ICE40, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        carry_save_luts=CARRY_SAVE_ICE40, increment_luts=1.0,
+        rom_logic_cost=1 / 16, block_cost=66, dsp_min_product_bits=11, dsp_min_piece_bits=11, dsp_signed_only=False,
+        dsp_holds_product_register=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_shapes=()),
 }
 
@@ -125,7 +136,15 @@ def _dsps(a: int, b: int, signed: bool, cells: FamilyCells) -> int:
     if not signed and cells.dsp_signed_only:  # an unsigned operand needs one more bit
         a, b = a + 1, b + 1
     big, small = max(a, b), min(a, b)
-    return ceil(big / cells.dsp_a) * ceil(small / cells.dsp_b)
+    if not cells.dsp_min_piece_bits:
+        return ceil(big / cells.dsp_a) * ceil(small / cells.dsp_b)
+    return sum(pa + pb >= cells.dsp_min_piece_bits and min(pa, pb) >= 2  # a 1-bit operand: an AND, in logic
+               for pa in _pieces(big, cells.dsp_a) for pb in _pieces(small, cells.dsp_b))
+
+
+def _pieces(bits: int, width: int) -> list[int]:
+    """The operand widths a multiplier's operand of ``bits`` is split into for DSPs of ``width``."""
+    return [width] * (bits // width) + ([bits % width] if bits % width else [])
 
 
 def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
