@@ -38,7 +38,7 @@ def scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
 
 
 #: the device each measured target is read on (its family's cells)
-DEVICE = {"xc7": "xc7a100t", "ecp5": "ecp5-85"}
+DEVICE = {"xc7": "xc7a100t", "ecp5": "ecp5-85", "ice40": "ice40up5k"}
 
 
 def held_out_report(data, hold_out: int) -> None:
