@@ -285,16 +285,22 @@ def test_each_layer_alone_matches_its_cycle_figures(graph, config, tmp_path):
     assert (hp.latency, hp.interval) == (hp["l"].latency, hp["l"].interval)
 
 
+def _line_buffer_pools():
+    """A 3x3 max pooling with two line buffers of 36 pixels x 64 bits (2 304 bits each),
+    built with the buffers above and below ``bram_threshold``."""
+    g = Graph([Node("x", Input((3, 40, 8))),
+               Node("p", Pool.with_padding(PoolKind.MAX, (3, 3), (1, 1), Padding.VALID, (3, 40)), ("x",))],
+              ["p"], "lines")
+    above = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 2048}})
+    below = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 4096}})
+    return above, below
+
+
 @pytest.mark.synth
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
 @pytest.mark.parametrize("target", ["xc7", "ecp5"])
 def test_line_buffers_above_the_threshold_go_to_block_ram(target):
-    """Two line buffers of 36 pixels x 64 bits (2 304 bits each) of a 3x3 max pooling."""
-    g = Graph([Node("x", Input((3, 40, 8))),
-               Node("p", Pool.with_padding(PoolKind.MAX, (3, 3), (1, 1), Padding.VALID, (3, 40)), ("x",))],
-              ["p"], "lines")
-    below = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 4096}})
-    above = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 2048}})
+    above, below = _line_buffer_pools()
     assert plan(above)["p"].parts[0].block_ram == (True, True)
     assert plan(below)["p"].parts[0].block_ram == (False, False)
     r_above, r_below = above.synthesize(target).as_dict(), below.synthesize(target).as_dict()
@@ -306,11 +312,7 @@ def test_line_buffers_above_the_threshold_go_to_block_ram(target):
 @pytest.mark.skipif(shutil.which("yosys") is None, reason="yosys not installed")
 def test_line_buffers_on_ice40_are_flip_flops_below_the_threshold_and_block_ram_above():
     """iCE40 has no LUT RAM: line buffers meant for it are built from flip-flops."""
-    g = Graph([Node("x", Input((3, 40, 8))),
-               Node("p", Pool.with_padding(PoolKind.MAX, (3, 3), (1, 1), Padding.VALID, (3, 40)), ("x",))],
-              ["p"], "lines")
-    below = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 4096}})
-    above = rtl4ml.convert(g, {"model": {"precision": "fixed<8,3>", "bram_threshold": 2048}})
+    above, below = _line_buffer_pools()
     r_above, r_below = above.synthesize("ice40").as_dict(), below.synthesize("ice40").as_dict()
     assert r_above["bram"] >= 2 and r_above["ff"] < 2 * 2304
     assert r_below["bram"] == 0 and r_below["ff"] >= 2 * 2304

@@ -136,9 +136,8 @@ def _dsps(a: int, b: int, signed: bool, cells: FamilyCells) -> int:
     if not signed and cells.dsp_signed_only:  # an unsigned operand needs one more bit
         a, b = a + 1, b + 1
     big, small = max(a, b), min(a, b)
-    if not cells.dsp_min_piece_bits:
-        return ceil(big / cells.dsp_a) * ceil(small / cells.dsp_b)
-    return sum(pa + pb >= cells.dsp_min_piece_bits and min(pa, pb) >= 2  # a 1-bit operand: an AND, in logic
+    min_bits = cells.dsp_min_piece_bits
+    return sum(not min_bits or (pa + pb >= min_bits and min(pa, pb) >= 2)  # a 1-bit operand: an AND, in logic
                for pa in _pieces(big, cells.dsp_a) for pb in _pieces(small, cells.dsp_b))
 
 
