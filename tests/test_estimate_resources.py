@@ -321,12 +321,46 @@ def test_a_relu_before_a_rounding_adder_is_inside_the_carry_chains_luts_on_amd()
     """relu of fixed<9,1> (8 fraction bits) into fixed<5,1> (4): the gate is needed only
     from the rounding bit up. The rounding is an increment: on AMD/Xilinx the carry chain
     alone (Yosys maps no LUT to an operand bit plus a carry), so the gate takes the LUT in
-    front of it; on LUT4 families the increment is a CCU2C's LUT and the gate one more."""
+    front of it; on LUT4 families the increment is a CCU2C's LUT and the gate one more
+    (and on each, one LUT for the stall enable)."""
     graph = Graph([Node("x", Input((20,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
     (engine,) = plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<5,1>"}})).engines
     s = structure(engine)
     assert s.gate_bits == 0 and s.adder_gate_bits == 20 * 5  # [0, 255] read from bit 3 up: [0, 31]
     assert s.increment_bits == 20 * 5 and s.adder_bits == 0  # [0, 16] after rounding, plus its carry
-    assert cost(s, Family.XILINX).lut == 100 and cost(s, Family.ECP5).lut == 200
+    assert cost(s, Family.XILINX).lut == 101 and cost(s, Family.ECP5).lut == 201
     exact = structure(plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<12,4>"}})).engines[0])
     assert exact.gate_bits == 20 * 8 and exact.adder_gate_bits == 0 and exact.increment_bits == 0  # nothing rounded
+
+
+def test_on_ice40_a_relu_straight_before_its_register_is_the_flip_flops_reset() -> None:
+    """A ReLU that neither rounds nor clamps chooses zero right before the enabled output
+    register: iCE40's SB_DFFESR takes it (its reset obeys the enable), xc7's and ECP5's
+    flip-flops do not (their reset overrides the enable), so there it stays a LUT per
+    bit. A clamp after the ReLU takes the reset instead: then the gate stays a LUT."""
+    graph = Graph([Node("x", Input((5,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
+    config = {"model": {"input": "fixed<9,1>", "result": "fixed<13,5>"}}  # nothing rounded or clamped
+    s = structure(plan(rtl4ml.convert(graph, config)).engines[0])
+    assert s.gate_bits == s.reset_bits == 5 * 8 and s.stall_enables == 1
+    assert [cost(s, f).lut for f in (Family.XILINX, Family.ECP5, Family.ICE40)] == [41, 41, 2]
+    clamped = structure(plan(rtl4ml.convert(graph, {"model": {"input": "fixed<9,1>", "result": "fixed<6,-2>"}}))
+                        .engines[0])
+    assert clamped.gate_bits > 0 and clamped.reset_bits == clamped.mux_bits == 5 * 6  # the clamp's bound
+
+
+@pytest.mark.synth
+def test_a_relus_luts_match_yosys_on_every_family(tmp_path) -> None:
+    """The lone ReLU above, synthesized: 41 LUTs on xc7 and ECP5, 2 LUT4s on iCE40 (the
+    gate in the flip-flops' reset; the stall enable, and the enable the valid register's
+    reset overrides)."""
+    if shutil.which("yosys") is None:
+        pytest.skip("yosys not installed")
+    from rtl4ml.project import synthesize_folder
+
+    graph = Graph([Node("x", Input((5,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
+    config = {"model": {"input": "fixed<9,1>", "result": "fixed<13,5>"}}
+    folder = rtl4ml.convert(graph, config).write(tmp_path / "relu")
+    table = estimate(graph, config, device=["xc7a100t", "ecp5-85", "ice40up5k"], correction=False)
+    for target, row in zip(("xc7", "ecp5", "ice40"), table.itertuples()):
+        measured = synthesize_folder(folder, target).synth
+        assert (measured.lut_equivalents, measured.ff) == (row.lut, row.ff), target

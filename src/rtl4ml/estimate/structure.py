@@ -77,6 +77,11 @@ class Structure:
     adder_gate_bits: int = 0  # such gates right before a rounding adder (in its LUTs on AMD/Xilinx)
     increment_bits: int = 0  # adders of one operand and a carry-in (roundings)
     select_bits: int = 0  # wide multiplexers, counted as 2:1 multiplexer bits (an R:1 one is R - 1)
+    reset_bits: int = 0  # of the gate and multiplexer bits, those choosing a constant straight before the output
+    # register (a ReLU's zero with no clamp after it, a clamp's bound): its synchronous set or reset where
+    # the family's flip-flop has one that the clock enable gates (iCE40 SB_DFFESR, SB_DFFESS)
+    stall_enables: int = 0  # pipelined engines' stall enable (~m_valid | m_ready): a LUT each, and one more where
+    # the flip-flop's reset obeys the enable (Structure.reset_bits), as the valid register's reset must override it
     compare_bits: int = 0  # magnitude comparators
     const_compare_bits: int = 0  # comparators of a value against a constant (a clip's bounds, a table's clamp)
     reduce_bits: int = 0  # inputs beyond the first of wide AND/OR reductions (saturation checks)
@@ -117,16 +122,18 @@ def _rounds(frac: int, y: FixedType) -> bool:
     return frac > y.frac_bits and y.rounding is not Rounding.TRN
 
 
-def known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y: FixedType) -> None:
+def known_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, y: FixedType) -> bool:
     """The conversion of values in [lo, hi] (raw, ``frac`` fraction bits) to ``y``: a
     rounding adder only where bits are dropped by a rounding mode, a clamp only where the
-    range exceeds the type and the type saturates."""
+    range exceeds the type and the type saturates. Returns whether it clamps."""
     shift = y.frac_bits - frac
     lo, hi = shift_right(lo, -shift), shift_right(hi, -shift)
     if _rounds(frac, y):
         s.increment_bits += elements * bits_for(lo, hi + 1)  # the kept bits plus the rounding bit
-    if (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP:
+    clamps = (lo < y.raw_min or hi > y.raw_max) and y.overflow is not Overflow.WRAP
+    if clamps:
         saturation(s, elements, lo, hi, y)
+    return clamps
 
 
 def saturation(s: Structure, elements: int, lo: int, hi: int, y: FixedType) -> None:
@@ -144,6 +151,8 @@ def saturation(s: Structure, elements: int, lo: int, hi: int, y: FixedType) -> N
         elif y.signed:  # unsigned: the sign bit alone
             s.reduce_bits += elements * max(inputs - 1, 0)
     s.mux_bits += elements * y.width
+    if (hi > y.raw_max) != (lo < lo_t):  # one bound: its choice (of two, one stays a LUT's)
+        s.reset_bits += elements * y.width
 
 
 def relu_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, relu: bool, y: FixedType) -> None:
@@ -158,6 +167,9 @@ def relu_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, re
             s.adder_gate_bits += gates  # into the rounding adder
         else:
             s.gate_bits += gates
+            if not known_conversion(s, elements, lo, hi, frac, y):
+                s.reset_bits += gates
+            return
     known_conversion(s, elements, lo, hi, frac, y)
 
 
@@ -189,8 +201,9 @@ def division(s: Structure, elements: int, lo: int, hi: int, div: ConstDivision, 
 
 
 def pipeline(s: Structure, latency: int, out: Stream) -> None:
-    """The output register and the valid shift register of a pipelined engine."""
+    """The output register, the valid shift register and the stall enable of a pipelined engine."""
     s.reg_bits += out.bits + latency
+    s.stall_enables += 1
 
 
 def tree_registers(n: int, width: int, levels: int, use_depth_after: int, start: int = 0) -> tuple[int, int]:
@@ -251,6 +264,7 @@ def _(impl: PointwiseImpl) -> Structure:
             s.const_products[impl.input.type.width, len(csd_digits(alpha)), width] += n
             s.mux_bits += n * width
     s.reg_bits += n * registers + impl.latency
+    s.stall_enables += 1
     return s
 
 
@@ -279,9 +293,11 @@ def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
     muxes = n * bool(crossed) * bits_for(new_lo >> dropped, new_hi >> dropped)  # x or a bound: one level
     if _rounds(common, impl.output.type):
         s.adder_gate_bits += muxes  # into the rounding adder
+        known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
     else:
         s.mux_bits += muxes
-    known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
+        if not known_conversion(s, n, new_lo, new_hi, common, impl.output.type) and crossed == 1:
+            s.reset_bits += muxes
 
 
 def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
