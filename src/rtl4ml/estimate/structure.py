@@ -80,8 +80,8 @@ class Structure:
     reset_bits: int = 0  # of the gate and multiplexer bits, those choosing a constant straight before the output
     # register (a ReLU's zero with no clamp after it, a clamp's bound): its synchronous set or reset where
     # the family's flip-flop has one that the clock enable gates (iCE40 SB_DFFESR, SB_DFFESS)
-    stall_enables: int = 0  # pipelined engines' stall enable (~m_valid | m_ready): a LUT each, and one more where
-    # the flip-flop's reset obeys the enable (Structure.reset_bits), as the valid register's reset must override it
+    stall_enables: int = 0  # pipelined engines' stall enable (~m_valid | m_ready): a LUT each, two where the
+    # flip-flop's reset obeys the enable (as for reset_bits), since the valid register's reset must override it
     compare_bits: int = 0  # magnitude comparators
     const_compare_bits: int = 0  # comparators of a value against a constant (a clip's bounds, a table's clamp)
     reduce_bits: int = 0  # inputs beyond the first of wide AND/OR reductions (saturation checks)
@@ -159,18 +159,17 @@ def relu_conversion(s: Structure, elements: int, lo: int, hi: int, frac: int, re
     """A ReLU (if ``relu``) of values in [lo, hi] (raw, ``frac`` fraction bits), then
     their conversion to ``y``: the ReLU's gate only where the conversion reads the bits
     (from the rounding bit up), inside the rounding adder's LUTs when there is one."""
+    rounds, gates = _rounds(frac, y), 0
     if relu and lo < 0:
         lo, hi = 0, max(hi, 0)
         dropped = max(frac - y.frac_bits - 1, 0)  # below the rounding bit
         gates = elements * bits_for(0, hi >> dropped)  # sign ? 0 : x
-        if _rounds(frac, y):
+        if rounds:
             s.adder_gate_bits += gates  # into the rounding adder
         else:
             s.gate_bits += gates
-            if not known_conversion(s, elements, lo, hi, frac, y):
-                s.reset_bits += gates
-            return
-    known_conversion(s, elements, lo, hi, frac, y)
+    if not known_conversion(s, elements, lo, hi, frac, y) and not rounds:
+        s.reset_bits += gates  # the zero straight before the register
 
 
 def division(s: Structure, elements: int, lo: int, hi: int, div: ConstDivision, y: FixedType) -> None:
@@ -291,13 +290,13 @@ def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
         new_lo, new_hi, common = new_lo >> zeros, new_hi >> zeros, f
     dropped = max(common - impl.output.type.frac_bits - 1, 0)  # below the rounding bit: unread
     muxes = n * bool(crossed) * bits_for(new_lo >> dropped, new_hi >> dropped)  # x or a bound: one level
-    if _rounds(common, impl.output.type):
+    rounds = _rounds(common, impl.output.type)
+    if rounds:
         s.adder_gate_bits += muxes  # into the rounding adder
-        known_conversion(s, n, new_lo, new_hi, common, impl.output.type)
     else:
         s.mux_bits += muxes
-        if not known_conversion(s, n, new_lo, new_hi, common, impl.output.type) and crossed == 1:
-            s.reset_bits += muxes
+    if not known_conversion(s, n, new_lo, new_hi, common, impl.output.type) and not rounds and crossed == 1:
+        s.reset_bits += muxes  # the one bound straight before the register
 
 
 def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
