@@ -333,13 +333,18 @@ def test_a_relu_before_a_rounding_adder_is_inside_the_carry_chains_luts_on_amd()
     assert exact.gate_bits == 20 * 8 and exact.adder_gate_bits == 0 and exact.increment_bits == 0  # nothing rounded
 
 
+def _lone_relu() -> tuple[Graph, dict]:
+    """A ReLU of five fixed<9,1> inputs into fixed<13,5>: nothing rounded or clamped."""
+    graph = Graph([Node("x", Input((5,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
+    return graph, {"model": {"input": "fixed<9,1>", "result": "fixed<13,5>"}}
+
+
 def test_on_ice40_a_relu_straight_before_its_register_is_the_flip_flops_reset() -> None:
     """A ReLU that neither rounds nor clamps chooses zero right before the enabled output
     register: iCE40's SB_DFFESR takes it (its reset obeys the enable), xc7's and ECP5's
     flip-flops do not (their reset overrides the enable), so there it stays a LUT per
     bit. A clamp after the ReLU takes the reset instead: then the gate stays a LUT."""
-    graph = Graph([Node("x", Input((5,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
-    config = {"model": {"input": "fixed<9,1>", "result": "fixed<13,5>"}}  # nothing rounded or clamped
+    graph, config = _lone_relu()
     s = structure(plan(rtl4ml.convert(graph, config)).engines[0])
     assert s.gate_bits == s.reset_bits == 5 * 8 and s.stall_enables == 1
     assert [cost(s, f).lut for f in (Family.XILINX, Family.ECP5, Family.ICE40)] == [41, 41, 2]
@@ -357,8 +362,7 @@ def test_a_relus_luts_match_yosys_on_every_family(tmp_path) -> None:
         pytest.skip("yosys not installed")
     from rtl4ml.project import synthesize_folder
 
-    graph = Graph([Node("x", Input((5,))), Node("a", Activation(K.RELU), ("x",))], ["a"], "relu")
-    config = {"model": {"input": "fixed<9,1>", "result": "fixed<13,5>"}}
+    graph, config = _lone_relu()
     folder = rtl4ml.convert(graph, config).write(tmp_path / "relu")
     table = estimate(graph, config, device=["xc7a100t", "ecp5-85", "ice40up5k"], correction=False)
     for target, row in zip(("xc7", "ecp5", "ice40"), table.itertuples()):
