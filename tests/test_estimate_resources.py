@@ -368,3 +368,42 @@ def test_a_relus_luts_match_yosys_on_every_family(tmp_path) -> None:
     for target, row in zip(("xc7", "ecp5", "ice40"), table.itertuples()):
         measured = synthesize_folder(folder, target).synth
         assert (measured.lut_equivalents, measured.ff) == (row.lut, row.ff), target
+
+
+def _pairs(sign: float) -> tuple[Graph, dict]:
+    """A Dense of three integer inputs: x0 + sign * x1 and x1 + sign * x2, nothing rounded."""
+    weight = np.array([[1.0, 0.0], [sign, 1.0], [0.0, sign]])
+    graph = Graph([Node("x", Input((3,))), Node("d", Dense(weight, np.zeros(2)), ("x",))], ["d"], "pairs")
+    return graph, {"model": {"input": "fixed<8,8>", "weight": "fixed<8,8>", "result": "fixed<10,10>"}}
+
+
+def test_the_bits_a_shift_and_add_graph_subtracts_cost_inverters_on_ice40_only() -> None:
+    """x0 - x1 and x1 - x2 subtract two 8-bit inputs: 16 subtracted bits, which iCE40's
+    SB_CARRY cannot invert (an inverter LUT each); xc7 and ECP5 subtract at the price of
+    a sum. The same layer with sums subtracts nothing."""
+    (diff,) = plan(rtl4ml.convert(*_pairs(-1.0))).engines
+    (summ,) = plan(rtl4ml.convert(*_pairs(1.0))).engines
+    d, s = structure(diff), structure(summ)
+    assert d.subtracted_bits == 16 and s.subtracted_bits == 0 and d.adder_bits == s.adder_bits
+    extra = [cost(d, f).lut - cost(s, f).lut for f in (Family.XILINX, Family.ECP5, Family.ICE40)]
+    assert extra == [0, 0, 16]
+
+
+@pytest.mark.synth
+def test_the_subtractions_extra_luts_match_yosys_on_every_family(tmp_path) -> None:
+    """The two layers above synthesized: the differences cost 16 LUT4s more than the sums
+    on iCE40 and no LUT more on xc7 and ECP5, as estimated."""
+    if shutil.which("yosys") is None:
+        pytest.skip("yosys not installed")
+    from rtl4ml.project import synthesize_folder
+
+    targets = ("xc7", "ecp5", "ice40")
+    measured, estimated = {}, {}
+    for sign in (-1.0, 1.0):
+        graph, config = _pairs(sign)
+        folder = rtl4ml.convert(graph, config).write(tmp_path / f"pairs{sign:+.0f}")
+        table = estimate(graph, config, device=["xc7a100t", "ecp5-85", "ice40up5k"], correction=False)
+        estimated[sign] = list(table.lut)
+        measured[sign] = [synthesize_folder(folder, t).synth.lut_equivalents for t in targets]
+    assert [m - p for m, p in zip(measured[-1.0], measured[1.0])] == [0, 0, 16]
+    assert [m - p for m, p in zip(estimated[-1.0], estimated[1.0])] == [0, 0, 16]

@@ -27,7 +27,8 @@ from .structure import (
     tree_registers,
 )
 
-_GRAPH_WIDTHS: dict[tuple[int, int, int], tuple[AdderGraph, np.ndarray, int]] = {}
+_GRAPH_WIDTHS: dict[tuple[int, int, int], tuple[AdderGraph, np.ndarray, np.ndarray, int]] = {}
+_SUBTRACTED: dict[tuple, tuple[AdderGraph, int]] = {}
 
 
 def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, int]:
@@ -35,10 +36,16 @@ def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, i
     in [x_lo, x_hi], and the adder bits of its nodes: a node adding a shifted operand
     passes the other operand's bits below the shift through without an adder. Cached per
     graph (graphs are themselves cached per weight matrix)."""
+    widths, _, adder_bits = _graph_values(graph, x_lo, x_hi)
+    return widths, adder_bits
+
+
+def _graph_values(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`graph_widths` with each value's exponent (value = integer * 2**exponent)."""
     key = (id(graph), x_lo, x_hi)
     hit = _GRAPH_WIDTHS.get(key)
     if hit is not None and hit[0] is graph:  # the graph is kept: its id is not reused
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     if len(_GRAPH_WIDTHS) >= 256:
         _GRAPH_WIDTHS.clear()
     matrix = graph.coefficient_matrix()  # value = c.x * 2**e
@@ -55,8 +62,38 @@ def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, i
     for k, node in enumerate(graph.nodes):
         through = abs(int(exps[node.a.idx]) + node.a.shift - int(exps[node.b.idx]) - node.b.shift)
         adder_bits += max(int(widths[graph.n_in + k]) - through, 1)
-    _GRAPH_WIDTHS[key] = (graph, widths, adder_bits)
-    return widths, adder_bits
+    exps = np.asarray(exps, dtype=np.int64)
+    _GRAPH_WIDTHS[key] = (graph, widths, exps, adder_bits)
+    return widths, exps, adder_bits
+
+
+def subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases: tuple[int, ...]) -> int:
+    """Bits of the values the graph's nodes subtract, each value counted once, as the
+    emitter writes the nodes (:meth:`AdderGraph.kept_negated`): the subtrahend's bits
+    inside the node's width, from its shift up. An output that subtracts a value from its
+    bias is not counted: there Yosys mostly folds the inversion into the sum's LUTs.
+    Cached like :func:`graph_widths`."""
+    key = (id(graph), x_lo, x_hi, tuple(bool(b) for b in biases))
+    hit = _SUBTRACTED.get(key)
+    if hit is not None and hit[0] is graph:
+        return hit[1]
+    if len(_SUBTRACTED) >= 256:
+        _SUBTRACTED.clear()
+    widths, exps, _ = _graph_values(graph, x_lo, x_hi)
+    kept = graph.kept_negated(biases)
+    inverted: dict[int, int] = {}  # value -> its bits some node subtracts
+    for k, node in enumerate(graph.nodes):
+        idx = graph.n_in + k
+        na, nb = kept[node.a.idx] ^ node.a.neg, kept[node.b.idx] ^ node.b.neg
+        if na == nb:
+            continue  # a sum (of the two, or of their negations: the value kept negated)
+        sub, other = (node.a, node.b) if na != kept[idx] else (node.b, node.a)
+        es, eo = int(exps[sub.idx]) + sub.shift, int(exps[other.idx]) + other.shift
+        bits = min(int(widths[sub.idx]), int(widths[idx]) - (es - min(es, eo)))
+        inverted[sub.idx] = max(inverted.get(sub.idx, 0), bits)
+    total = sum(inverted.values())
+    _SUBTRACTED[key] = (graph, total)
+    return total
 
 
 def _graph_registers(graph: AdderGraph, widths: np.ndarray, levels: int, last_cycle: int) -> int:
@@ -102,6 +139,7 @@ def _(impl: DenseImpl) -> Structure:
     if impl.graph is not None:
         widths, adder_bits = graph_widths(impl.graph, a.x_lo, a.x_hi)
         s.adder_bits += adder_bits
+        s.subtracted_bits += subtracted_bits(impl.graph, a.x_lo, a.x_hi, folded_rounding(a)[0])
         s.reg_bits += _graph_registers(impl.graph, widths, impl.adder_levels, impl.latency - 1)
     else:
         nonzero = np.count_nonzero(a.weight, axis=0)

@@ -67,6 +67,10 @@ class FamilyCells:
     reset_under_enable: bool  # the flip-flop has a synchronous set/reset that obeys the clock enable (iCE40
     # SB_DFFESR, SB_DFFESS): an enabled register's choice of a constant (Structure.reset_bits) costs no LUT.
     # Measured on a lone ReLU of 40 output bits: 2 LUT4s on iCE40, 41 LUTs on xc7 and on ECP5
+    carry_inverts: bool  # the carry chain can subtract a value as it is: the LUT in front of an xc7 CARRY4 or
+    # in an ECP5 CCU2C inverts it; iCE40's SB_CARRY reads its operands straight from the nets, so each bit of a
+    # subtracted value takes an inverter LUT (Structure.subtracted_bits). Measured on a lone 9-bit
+    # subtraction: 17 LUT4s on iCE40 against 9 for the sum; 8 LUTs on xc7 and 5 CCU2Cs on ECP5 for either
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
     lutram_shapes: tuple[tuple[int, int, int], ...]  # (depth, width, LUTs) of the LUT RAM cells (none: registers)
 
@@ -113,21 +117,21 @@ CELLS = {
         const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_min_piece_bits=0, dsp_signed_only=True,
-        dsp_holds_product_register=True, reset_under_enable=False, bram_shapes=_BLOCK_18K,
+        dsp_holds_product_register=True, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_min_piece_bits=0, dsp_signed_only=False,
-        dsp_holds_product_register=False, reset_under_enable=False, bram_shapes=_BLOCK_18K,
+        dsp_holds_product_register=False, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_ICE40, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
         carry_save_luts=CARRY_SAVE_ICE40, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=66, dsp_min_product_bits=11, dsp_min_piece_bits=11, dsp_signed_only=False,
-        dsp_holds_product_register=False, reset_under_enable=True,
+        dsp_holds_product_register=False, reset_under_enable=True, carry_inverts=False,
         bram_shapes=((256, 16), (512, 8), (1024, 4), (2048, 2)), lutram_shapes=()),
 }
 
@@ -180,6 +184,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     lut += s.stall_enables * (1 + cells.reset_under_enable)
     if cells.reset_under_enable:
         lut -= s.reset_bits  # a LUT4 family's gate or 2:1 multiplexer bit: one LUT each
+    if not cells.carry_inverts:
+        lut += s.subtracted_bits
     ff, dsp, bram = s.reg_bits, 0, 0
     for (x_bits, digits, width), n in s.const_products.items():
         # a narrow input: each product bit is one LUT of the input bits; else shifts and adds

@@ -72,6 +72,8 @@ class Structure:
     """Counts of primitive operators (bits are summed over operators)."""
 
     adder_bits: int = 0  # two-operand adders and subtractors
+    subtracted_bits: int = 0  # bits of the values the shift-and-add graphs' subtractors subtract, each value
+    # once: an inverter each where the carry chain takes its operands straight from the nets (iCE40 SB_CARRY)
     mux_bits: int = 0  # 2:1 multiplexer bits
     gate_bits: int = 0  # two-input gates (a ReLU's sign ? 0 : x): a LUT each, never shared
     adder_gate_bits: int = 0  # such gates right before a rounding adder (in its LUTs on AMD/Xilinx)

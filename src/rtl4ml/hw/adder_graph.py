@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -66,6 +67,19 @@ class AdderGraph:
     def output_depth(self, j: int) -> int:
         ref = self.outputs[j]
         return 0 if ref is None else self.depths[ref.idx]
+
+    def kept_negated(self, biases: Sequence[int]) -> list[bool]:
+        """Per value (inputs first), whether the emitter builds it negated, so that every
+        node is a sum or one operand minus the other: a node whose operands both arrive
+        negated is their sum, negated; one an output takes negated with no bias to
+        subtract it from (``biases``: each output's constant) is kept negated when exactly
+        one operand arrives negated, which saves the output a negation for nothing."""
+        wanted = {ref.idx for ref, b in zip(self.outputs, biases) if ref is not None and ref.neg and not b}
+        kept = [False] * self.n_in
+        for k, node in enumerate(self.nodes):
+            na, nb = kept[node.a.idx] ^ node.a.neg, kept[node.b.idx] ^ node.b.neg
+            kept.append((na and nb) or (self.n_in + k in wanted and na != nb))
+        return kept
 
     def coefficients(self, exact: bool = False) -> list[tuple[list[int], int]]:
         """Per value: (integer coefficients over the inputs, exponent e) with

@@ -166,10 +166,8 @@ def _graph_sums(m: Module, st: Stages, impl: DenseImpl, xs: list[Sig]) -> list[t
     a, g = impl.arith, impl.graph
     coeffs = g.coefficients()
     vals: list[tuple[Sig, int, bool]] = [(x, 0, False) for x in xs]  # (signal, exponent, negated)
-    # an output wanting a node negated without a bias to subtract from: make that node
-    # negated when it costs nothing (one operand negated), saving a negation adder
     biases, _ = folded_rounding(a)
-    want_neg = {ref.idx for j, ref in enumerate(g.outputs) if ref is not None and ref.neg and not biases[j]}
+    kept = g.kept_negated(biases)
     for k, node in enumerate(g.nodes):
         idx = g.n_in + k
         (sa, ea, na), (sb, eb, nb) = vals[node.a.idx], vals[node.b.idx]
@@ -178,7 +176,7 @@ def _graph_sums(m: Module, st: Stages, impl: DenseImpl, xs: list[Sig]) -> list[t
         e = min(ea, eb)
         depth = g.depths[idx]
         sa, sb = st.for_depth(sa, depth), st.for_depth(sb, depth)
-        pol = (na and nb) or (idx in want_neg and na != nb)  # kept as the negated value
+        pol = kept[idx]  # kept as the negated value
         c, ec = coeffs[idx]
         scale = 1 << (ec - e)
         lo = sum(min(v * a.x_lo, v * a.x_hi) for v in c) * scale
