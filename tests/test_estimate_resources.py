@@ -370,10 +370,11 @@ def test_a_relus_luts_match_yosys_on_every_family(tmp_path) -> None:
         assert (measured.lut_equivalents, measured.ff) == (row.lut, row.ff), target
 
 
-def _pairs(sign: float) -> tuple[Graph, dict]:
-    """A Dense of three integer inputs: x0 + sign * x1 and x1 + sign * x2, nothing rounded."""
+def _pairs(sign: float, bias: tuple[float, float] = (0.0, 0.0)) -> tuple[Graph, dict]:
+    """A Dense of three integer inputs: x0 + sign * x1 and x1 + sign * x2 (+ bias), nothing
+    rounded."""
     weight = np.array([[1.0, 0.0], [sign, 1.0], [0.0, sign]])
-    graph = Graph([Node("x", Input((3,))), Node("d", Dense(weight, np.zeros(2)), ("x",))], ["d"], "pairs")
+    graph = Graph([Node("x", Input((3,))), Node("d", Dense(weight, np.array(bias)), ("x",))], ["d"], "pairs")
     return graph, {"model": {"input": "fixed<8,8>", "weight": "fixed<8,8>", "result": "fixed<10,10>"}}
 
 
@@ -407,3 +408,13 @@ def test_the_subtractions_extra_luts_match_yosys_on_every_family(tmp_path) -> No
         measured[sign] = [synthesize_folder(folder, t).synth.lut_equivalents for t in targets]
     assert [m - p for m, p in zip(measured[-1.0], measured[1.0])] == [0, 0, 16]
     assert [m - p for m, p in zip(estimated[-1.0], estimated[1.0])] == [0, 0, 16]
+
+
+def test_a_bias_adder_starts_at_the_lowest_bit_both_operands_have() -> None:
+    """The pairs' values (9 bits) sit 10 bits up in the accumulator, whose LSB takes the
+    rounding's half: with no bias that half only fills the value's zero bits, no adder;
+    biases of 1 and -2 are added from bit 10 up, the 10 bits of each 20-bit sum above."""
+    plain = structure(plan(rtl4ml.convert(*_pairs(-1.0))).engines[0])
+    biased = structure(plan(rtl4ml.convert(*_pairs(-1.0, (1.0, -2.0)))).engines[0])
+    assert plain.adder_bits == 2 * 9  # the two differences only
+    assert biased.adder_bits == 2 * 9 + 2 * 10

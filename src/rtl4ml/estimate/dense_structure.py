@@ -173,10 +173,38 @@ def _(impl: DenseImpl) -> Structure:
             s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
         s.adder_bits += sums * acc
     biases, result = folded_rounding(a)
-    s.adder_bits += sum(1 for b in biases if b) * acc
+    if impl.graph is not None:
+        s.adder_bits += _bias_adder_bits(impl, ranges, biases)
+    else:
+        s.adder_bits += sum(1 for b in biases if b) * acc
     _output_conversion(s, impl, ranges, biases, result)
     pipeline(s, impl.latency, impl.output)
     return s
+
+
+def _bias_adder_bits(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases) -> int:
+    """The adders that add each output's bias to its graph value, or negate the value, as
+    the emitter writes them: ``±(value << shift) + bias``, the value's bits below
+    ``shift`` zeros. Below the bias's lowest one bit or the value's lowest bit, whichever
+    is higher, one operand is zero: no carry, no adder; a bias that only fills the
+    value's zero bits, added to the value as it is, needs none at all."""
+    a, g = impl.arith, impl.graph
+    _, exps, _ = _graph_values(g, a.x_lo, a.x_hi)
+    kept = g.kept_negated(biases)
+    lo, hi = ranges
+    total = 0
+    for j, ref in enumerate(g.outputs):
+        b = int(biases[j])
+        if ref is None:
+            continue  # a constant
+        neg = kept[ref.idx] ^ ref.neg
+        shift = max(int(exps[ref.idx]) + ref.shift + a.product_shift, 0)
+        if not neg and b >> shift == 0:
+            continue
+        start = shift if b >> shift == 0 else max(shift, (b & -b).bit_length() - 1)
+        width = bits_for(shift_right(int(lo[j]), -a.product_shift) + b, shift_right(int(hi[j]), -a.product_shift) + b)
+        total += max(width - start, 1)
+    return total
 
 
 def _output_conversion(s: Structure, impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases,
