@@ -27,8 +27,22 @@ from .structure import (
     tree_registers,
 )
 
-_GRAPH_WIDTHS: dict[tuple[int, int, int], tuple[AdderGraph, np.ndarray, np.ndarray, int]] = {}
+_GRAPH_WIDTHS: dict[tuple, tuple[AdderGraph, tuple[np.ndarray, np.ndarray, int]]] = {}
+_KEPT: dict[tuple, tuple[AdderGraph, list[bool]]] = {}
 _SUBTRACTED: dict[tuple, tuple[AdderGraph, int]] = {}
+
+
+def _per_graph(store: dict, key: tuple, graph: AdderGraph, make):
+    """``make()`` cached in ``store`` under ``key`` (which starts with ``id(graph)``; the
+    graph is kept with the entry, so its id is not reused while it is there)."""
+    hit = store.get(key)
+    if hit is not None and hit[0] is graph:
+        return hit[1]
+    if len(store) >= 256:
+        store.clear()
+    value = make()
+    store[key] = (graph, value)
+    return value
 
 
 def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, int]:
@@ -42,12 +56,10 @@ def graph_widths(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, i
 
 def _graph_values(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, np.ndarray, int]:
     """:func:`graph_widths` with each value's exponent (value = integer * 2**exponent)."""
-    key = (id(graph), x_lo, x_hi)
-    hit = _GRAPH_WIDTHS.get(key)
-    if hit is not None and hit[0] is graph:  # the graph is kept: its id is not reused
-        return hit[1], hit[2], hit[3]
-    if len(_GRAPH_WIDTHS) >= 256:
-        _GRAPH_WIDTHS.clear()
+    return _per_graph(_GRAPH_WIDTHS, (id(graph), x_lo, x_hi), graph, lambda: _values(graph, x_lo, x_hi))
+
+
+def _values(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, np.ndarray, int]:
     matrix = graph.coefficient_matrix()  # value = c.x * 2**e
     x_max = max(abs(x_lo), abs(x_hi), 1)
     if matrix is not None and int(np.abs(matrix[0]).max(initial=0)) * x_max * max(graph.n_in, 1) < 2**62:
@@ -62,25 +74,27 @@ def _graph_values(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, 
     for k, node in enumerate(graph.nodes):
         through = abs(int(exps[node.a.idx]) + node.a.shift - int(exps[node.b.idx]) - node.b.shift)
         adder_bits += max(int(widths[graph.n_in + k]) - through, 1)
-    exps = np.asarray(exps, dtype=np.int64)
-    _GRAPH_WIDTHS[key] = (graph, widths, exps, adder_bits)
-    return widths, exps, adder_bits
+    return widths, np.asarray(exps, dtype=np.int64), adder_bits
 
 
-def subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases: tuple[int, ...]) -> int:
+def _kept_negated(graph: AdderGraph, biases) -> list[bool]:
+    """:meth:`AdderGraph.kept_negated`, cached per graph and the outputs' zero biases."""
+    return _per_graph(_KEPT, (id(graph), tuple(bool(b) for b in biases)), graph, lambda: graph.kept_negated(biases))
+
+
+def subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases) -> int:
     """Bits of the values the graph's nodes subtract, each value counted once, as the
     emitter writes the nodes (:meth:`AdderGraph.kept_negated`): the subtrahend's bits
     inside the node's width, from its shift up. An output that subtracts a value from its
     bias is not counted: there Yosys mostly folds the inversion into the sum's LUTs.
     Cached like :func:`graph_widths`."""
     key = (id(graph), x_lo, x_hi, tuple(bool(b) for b in biases))
-    hit = _SUBTRACTED.get(key)
-    if hit is not None and hit[0] is graph:
-        return hit[1]
-    if len(_SUBTRACTED) >= 256:
-        _SUBTRACTED.clear()
+    return _per_graph(_SUBTRACTED, key, graph, lambda: _subtracted_bits(graph, x_lo, x_hi, biases))
+
+
+def _subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases) -> int:
     widths, exps, _ = _graph_values(graph, x_lo, x_hi)
-    kept = graph.kept_negated(biases)
+    kept = _kept_negated(graph, biases)
     inverted: dict[int, int] = {}  # value -> its bits some node subtracts
     for k, node in enumerate(graph.nodes):
         idx = graph.n_in + k
@@ -91,9 +105,7 @@ def subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases: tuple[int, 
         es, eo = int(exps[sub.idx]) + sub.shift, int(exps[other.idx]) + other.shift
         bits = min(int(widths[sub.idx]), int(widths[idx]) - (es - min(es, eo)))
         inverted[sub.idx] = max(inverted.get(sub.idx, 0), bits)
-    total = sum(inverted.values())
-    _SUBTRACTED[key] = (graph, total)
-    return total
+    return sum(inverted.values())
 
 
 def _graph_registers(graph: AdderGraph, widths: np.ndarray, levels: int, last_cycle: int) -> int:
@@ -190,7 +202,7 @@ def _bias_adder_bits(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], bia
     value's zero bits, added to the value as it is, needs none at all."""
     a, g = impl.arith, impl.graph
     _, exps, _ = _graph_values(g, a.x_lo, a.x_hi)
-    kept = g.kept_negated(biases)
+    kept = _kept_negated(g, biases)
     lo, hi = ranges
     total = 0
     for j, ref in enumerate(g.outputs):
