@@ -28,7 +28,7 @@ from .structure import (
 )
 
 _GRAPH_WIDTHS: dict[tuple, tuple[AdderGraph, tuple[np.ndarray, np.ndarray, int]]] = {}
-_KEPT: dict[tuple, tuple[AdderGraph, list[bool]]] = {}
+_SIGNS: dict[tuple, tuple[AdderGraph, tuple]] = {}
 _SUBTRACTED: dict[tuple, tuple[AdderGraph, int]] = {}
 
 
@@ -77,14 +77,14 @@ def _values(graph: AdderGraph, x_lo: int, x_hi: int) -> tuple[np.ndarray, np.nda
     return widths, np.asarray(exps, dtype=np.int64), adder_bits
 
 
-def _kept_negated(graph: AdderGraph, biases) -> list[bool]:
-    """:meth:`AdderGraph.kept_negated`, cached per graph and the outputs' zero biases."""
-    return _per_graph(_KEPT, (id(graph), tuple(bool(b) for b in biases)), graph, lambda: graph.kept_negated(biases))
+def _signs(graph: AdderGraph, biases) -> tuple[list[bool], list[tuple[bool, bool]]]:
+    """:meth:`AdderGraph.signs`, cached per graph and the outputs' zero biases."""
+    return _per_graph(_SIGNS, (id(graph), tuple(bool(b) for b in biases)), graph, lambda: graph.signs(biases))
 
 
 def subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases) -> int:
     """Bits of the values the graph's nodes subtract, each value counted once, as the
-    emitter writes the nodes (:meth:`AdderGraph.kept_negated`): the subtrahend's bits
+    emitter writes the nodes (:meth:`AdderGraph.signs`): the subtrahend's bits
     inside the node's width, from its shift up. An output that subtracts a value from its
     bias is not counted: there Yosys mostly folds the inversion into the sum's LUTs.
     Cached like :func:`graph_widths`."""
@@ -94,14 +94,14 @@ def subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases) -> int:
 
 def _subtracted_bits(graph: AdderGraph, x_lo: int, x_hi: int, biases) -> int:
     widths, exps, _ = _graph_values(graph, x_lo, x_hi)
-    kept = _kept_negated(graph, biases)
+    _, negated_terms = _signs(graph, biases)
     inverted: dict[int, int] = {}  # value -> its bits some node subtracts
     for k, node in enumerate(graph.nodes):
+        neg_a, neg_b = negated_terms[k]
+        if not (neg_a or neg_b):
+            continue  # a sum
         idx = graph.n_in + k
-        na, nb = kept[node.a.idx] ^ node.a.neg, kept[node.b.idx] ^ node.b.neg
-        if na == nb:
-            continue  # a sum (of the two, or of their negations: the value kept negated)
-        sub, other = (node.a, node.b) if na != kept[idx] else (node.b, node.a)
+        sub, other = (node.a, node.b) if neg_a else (node.b, node.a)
         es, eo = int(exps[sub.idx]) + sub.shift, int(exps[other.idx]) + other.shift
         bits = min(int(widths[sub.idx]), int(widths[idx]) - (es - min(es, eo)))
         inverted[sub.idx] = max(inverted.get(sub.idx, 0), bits)
@@ -148,10 +148,11 @@ def _(impl: DenseImpl) -> Structure:
         _output_conversion(s, impl, ranges, a.bias, a.precision.result)
         s.reg_bits += impl.output.bits
         return s
+    biases, result = folded_rounding(a)
     if impl.graph is not None:
         widths, adder_bits = graph_widths(impl.graph, a.x_lo, a.x_hi)
-        s.adder_bits += adder_bits
-        s.subtracted_bits += subtracted_bits(impl.graph, a.x_lo, a.x_hi, folded_rounding(a)[0])
+        s.adder_bits += adder_bits + _bias_adder_bits(impl, ranges, biases)
+        s.subtracted_bits += subtracted_bits(impl.graph, a.x_lo, a.x_hi, biases)
         s.reg_bits += _graph_registers(impl.graph, widths, impl.adder_levels, impl.latency - 1)
     else:
         nonzero = np.count_nonzero(a.weight, axis=0)
@@ -184,11 +185,7 @@ def _(impl: DenseImpl) -> Structure:
             s.adder_bits += max(digits - products, 0) * (x_bits + w_bits)
             s.reg_bits += a.n_out * acc * max(impl.latency - 1, 0)
         s.adder_bits += sums * acc
-    biases, result = folded_rounding(a)
-    if impl.graph is not None:
-        s.adder_bits += _bias_adder_bits(impl, ranges, biases)
-    else:
-        s.adder_bits += sum(1 for b in biases if b) * acc
+        s.adder_bits += sum(1 for b in biases if b) * acc  # the biases' adders
     _output_conversion(s, impl, ranges, biases, result)
     pipeline(s, impl.latency, impl.output)
     return s
@@ -202,7 +199,7 @@ def _bias_adder_bits(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], bia
     value's zero bits, added to the value as it is, needs none at all."""
     a, g = impl.arith, impl.graph
     _, exps, _ = _graph_values(g, a.x_lo, a.x_hi)
-    kept = _kept_negated(g, biases)
+    kept, _ = _signs(g, biases)
     lo, hi = ranges
     total = 0
     for j, ref in enumerate(g.outputs):

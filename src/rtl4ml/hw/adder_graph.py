@@ -68,18 +68,23 @@ class AdderGraph:
         ref = self.outputs[j]
         return 0 if ref is None else self.depths[ref.idx]
 
-    def kept_negated(self, biases: Sequence[int]) -> list[bool]:
-        """Per value (inputs first), whether the emitter builds it negated, so that every
-        node is a sum or one operand minus the other: a node whose operands both arrive
-        negated is their sum, negated; one an output takes negated with no bias to
-        subtract it from (``biases``: each output's constant) is kept negated when exactly
-        one operand arrives negated, which saves the output a negation for nothing."""
+    def signs(self, biases: Sequence[int]) -> tuple[list[bool], list[tuple[bool, bool]]]:
+        """How the emitter writes each node, so that it is a sum or one operand minus the
+        other: per value (inputs first) whether it is built negated, and per node whether
+        each of its two operands enters it negated (at most one does). A node whose
+        operands both arrive negated is their sum, negated; one an output takes negated
+        with no bias to subtract it from (``biases``: each output's constant) is kept
+        negated when exactly one operand arrives negated, which saves the output a
+        negation for nothing."""
         wanted = {ref.idx for ref, b in zip(self.outputs, biases) if ref is not None and ref.neg and not b}
         kept = [False] * self.n_in
+        terms = []
         for k, node in enumerate(self.nodes):
             na, nb = kept[node.a.idx] ^ node.a.neg, kept[node.b.idx] ^ node.b.neg
-            kept.append((na and nb) or (self.n_in + k in wanted and na != nb))
-        return kept
+            pol = (na and nb) or (self.n_in + k in wanted and na != nb)
+            kept.append(pol)
+            terms.append((na != pol, nb != pol))
+        return kept, terms
 
     def coefficients(self, exact: bool = False) -> list[tuple[list[int], int]]:
         """Per value: (integer coefficients over the inputs, exponent e) with

@@ -165,36 +165,36 @@ def _graph_sums(m: Module, st: Stages, impl: DenseImpl, xs: list[Sig]) -> list[t
     """Accumulator values from the shift-and-add graph (exact products)."""
     a, g = impl.arith, impl.graph
     coeffs = g.coefficients()
-    vals: list[tuple[Sig, int, bool]] = [(x, 0, False) for x in xs]  # (signal, exponent, negated)
+    vals: list[tuple[Sig, int]] = [(x, 0) for x in xs]  # (signal, exponent)
     biases, _ = folded_rounding(a)
-    kept = g.kept_negated(biases)
+    kept, negated_terms = g.signs(biases)  # kept: the value is built negated
     for k, node in enumerate(g.nodes):
         idx = g.n_in + k
-        (sa, ea, na), (sb, eb, nb) = vals[node.a.idx], vals[node.b.idx]
+        (sa, ea), (sb, eb) = vals[node.a.idx], vals[node.b.idx]
         ea, eb = ea + node.a.shift, eb + node.b.shift
-        na, nb = na ^ node.a.neg, nb ^ node.b.neg
         e = min(ea, eb)
         depth = g.depths[idx]
         sa, sb = st.for_depth(sa, depth), st.for_depth(sb, depth)
-        pol = kept[idx]  # kept as the negated value
+        pol = kept[idx]
         c, ec = coeffs[idx]
         scale = 1 << (ec - e)
         lo = sum(min(v * a.x_lo, v * a.x_hi) for v in c) * scale
         hi = sum(max(v * a.x_lo, v * a.x_hi) for v in c) * scale
         if pol:
             lo, hi = -hi, -lo
-        terms = [Term(sa, ea - e, na != pol), Term(sb, eb - e, nb != pol)]
-        vals.append((st.put(m.linear(f"t{k}", terms, bounds=(lo, hi)), depth), e, pol))
+        neg_a, neg_b = negated_terms[k]
+        terms = [Term(sa, ea - e, neg_a), Term(sb, eb - e, neg_b)]
+        vals.append((st.put(m.linear(f"t{k}", terms, bounds=(lo, hi)), depth), e))
     sums = []
     for j, ref in enumerate(g.outputs):
         b = biases[j]
         if ref is None:
             sums.append((m.const(b), 0))
             continue
-        v, e, pol = vals[ref.idx]
+        v, e = vals[ref.idx]
         depth = g.depths[ref.idx]
         shift = e + ref.shift + a.product_shift
-        neg = pol ^ ref.neg
+        neg = kept[ref.idx] ^ ref.neg
         if shift < 0:  # low bits known to be zero
             v = st.put(round_shift(m, v, -shift, Rounding.TRN, f"s{j}"), depth)  # exact
             shift = 0
