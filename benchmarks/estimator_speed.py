@@ -5,8 +5,9 @@ Run: python benchmarks/estimator_speed.py
 1. 4 000 configurations of the jet-tagging MLP (examples/models/jet_mlp.onnx): 5 types x
    reuse factors 1, 2, 4, 8 x use_dsp on/off x 10 devices x 10 clocks. Timed in two new
    processes sharing an empty folder of solved adder graphs: in the first, da4ml solves
-   the fully parallel layers' weight matrices (seconds each; the exact latency of such a
-   layer depends on the graph's depth) and the graphs are stored; the second reads them,
+   the fully parallel layers' weight matrices (up to a second or two each, the large ones
+   as one batch in worker processes; the exact latency of such a layer depends on the
+   graph's depth) and the graphs are stored; the second reads them,
    as any later process on the machine does. Then in this process: on a newly loaded
    model (graphs in memory; every configuration converted and planned), and the same
    sweep again (plans reused). Also without fully parallel shift-and-add layers (reuse 2,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rtl4ml.hw import adder_graph, graph_store
+from rtl4ml.hw import adder_graph, graph_store, solve_batch
 from rtl4ml.hw.adder_graph import AdderGraph, AddNode, Ref, build_adder_graph, csd_graph
 
 pytest.importorskip("da4ml")
@@ -43,6 +43,14 @@ def test_a_wrong_graph_is_named():
         g.check(np.array([[4, 1], [0, 2]]))
 
 
+@pytest.fixture(autouse=True)
+def new_process():
+    """Each test starts as a new process would: no graph solved in memory."""
+    solve_batch.forget()
+    yield
+    solve_batch.forget()
+
+
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv(graph_store.ENV, str(tmp_path))
@@ -69,6 +77,8 @@ def test_a_solved_graph_is_read_back_instead_of_solved_again(store, monkeypatch)
     solves = _solves(monkeypatch)
     first = build_adder_graph(W, -64, 63, "da4ml")
     assert len(solves) == 1 and len(list(store.glob("*.npz"))) == 1
+    assert build_adder_graph(W, -64, 63, "da4ml") is first  # this process remembers it
+    solve_batch.forget()  # as in a new process
     again = build_adder_graph(W, -64, 63, "da4ml")
     assert len(solves) == 1  # read from the folder
     assert again is not first and again.nodes == first.nodes and again.outputs == first.outputs
@@ -103,9 +113,10 @@ def test_a_damaged_or_foreign_file_is_solved_again(store, monkeypatch, damage):
         _bad_refs(path, damage)
         assert graph_store.load_graph(path.stem, "da4ml") is None
     else:  # a valid graph of other weights under this matrix's name
-        key = graph_store.graph_key(W + 1, -64, 63, adder_graph.DA4ML_SETTINGS)
+        key = graph_store.graph_key(W + 1, -64, 63, adder_graph.solver_settings(W + 1))
         graph_store.save_graph(key, adder_graph.da4ml_graph(W + 1, -64, 63))
         path.write_bytes((store / f"{key}.npz").read_bytes())
+    solve_batch.forget()  # as in a new process
     solves = _solves(monkeypatch)
     g = build_adder_graph(W, -64, 63, "da4ml")
     assert len(solves) == 1 and g.mismatch(W) is None

@@ -16,7 +16,7 @@ import numpy as np
 from ..config import Config
 from ..devices import Family
 from ..errors import Rtl4mlError
-from ..hw import plan
+from ..hw import plan, solve_batch
 from ..hw.records import HwPlan
 from .correction import CORRECTED, Correction, feature_row, layer_kind, load_correction
 from .grid import GRID_KEYS, HwPoint, ReadPoint, check_keys, hw_points, read_points
@@ -101,11 +101,29 @@ class Converter:
     def planned(self, point: HwPoint) -> Planned:
         key = repr(point.config)
         if key not in self._planned:
-            self._planned[key] = plan_point(self, point)
-            while len(self._planned) > PLANS_KEPT:
-                self._planned.popitem(last=False)
+            self._keep(key, plan_point(self, point))
         self._planned.move_to_end(key)
         return replace(self._planned[key], point=point)
+
+    def plan_ahead(self, points) -> None:
+        """Plan the points not planned yet, the adder graphs they need that no process
+        has solved solved first as one batch on every core (:mod:`rtl4ml.hw.solve_batch`):
+        the plans that were given a stand-in graph are made again when asked for."""
+        fresh = {repr(p.config): p for p in points}
+        fresh = {k: p for k, p in fresh.items() if k not in self._planned}
+        if not fresh or solve_batch.cores() < 2:
+            return
+        with solve_batch.collecting() as batch:
+            for key, point in fresh.items():
+                planned = plan_point(self, point, batch)
+                if planned is not None:
+                    self._keep(key, planned)
+        solve_batch.solve_all(batch)
+
+    def _keep(self, key: str, planned: Planned) -> None:
+        self._planned[key] = planned
+        while len(self._planned) > PLANS_KEPT:
+            self._planned.popitem(last=False)
 
 
 #: converters of the imported models estimated last, so that a model estimated again
@@ -141,14 +159,20 @@ def design_structure(design) -> tuple[Structure, int, int]:
     return total, hp.latency, hp.interval
 
 
-def plan_point(converter: Converter, point: HwPoint) -> Planned:
+def plan_point(converter: Converter, point: HwPoint, batch: solve_batch.Batch | None = None) -> Planned | None:
     """Convert and plan one configuration; an unsupported layer or an invalid setting is
-    the row's note, not an error."""
+    the row's note, not an error. While ``batch`` is collected: None when the plan was
+    given a stand-in graph (its layers are not costed)."""
+    stand_ins = batch.stand_ins if batch is not None else 0
     try:
         design = converter(point.config)
         hp = plan(design)
+        if batch is not None and batch.stand_ins != stand_ins:
+            return None
         return Planned(point, hp.latency, hp.interval, _layers(hp, design.graph))
     except Rtl4mlError as e:
+        if batch is not None and batch.stand_ins != stand_ins:
+            return None
         return Planned(point, note=f"not estimated: {e}")
 
 
@@ -304,7 +328,9 @@ def estimate(model, config=None, *, per_layer: bool = False, calibration=None, c
         converter.known(model)  # its types may have come from calibration data
     rows = []
     costs = Costing(correction)
-    for point in hw_points(base, grid):
+    points = list(hw_points(base, grid))
+    converter.plan_ahead(points)
+    for point in points:
         planned = converter.planned(point)
         for read in reads:
             rows.extend(rows_for(planned, read, per_layer, costs))

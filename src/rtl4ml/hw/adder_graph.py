@@ -22,9 +22,20 @@ from functools import cached_property
 import numpy as np
 
 #: da4ml's solver settings: up to 2 adder levels above the least depth in exchange for
-#: fewer adders. (Trying one decomposition depth rather than each would solve the jet
-#: MLP's matrices 1.7x faster, but costs small layers adders and a cycle of latency.)
+#: fewer adders.
 DA4ML_SETTINGS = {"hard_dc": 2}
+#: da4ml searches every depth of its two-stage decomposition only for matrices of up to
+#: this many weights. On small matrices the search finds cheaper and shallower graphs
+#: (2 % fewer adders over the dataset's 41 fully parallel layers) in milliseconds; on large
+#: ones it runs on several threads, takes 1.5 to 3 times as long as one depth, and found a
+#: cheaper graph for 2 of the example models' and jet MLP's 28 such matrices (2 and 3
+#: adders in 630 and 844).
+SEARCH_DEPTHS_UP_TO = 512
+
+
+def solver_settings(weight: np.ndarray) -> dict:
+    """da4ml's settings for ``weight`` (the graph store's key holds them)."""
+    return {**DA4ML_SETTINGS, "search_all_decompose_dc": weight.size <= SEARCH_DEPTHS_UP_TO}
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class AdderGraph:
     n_in: int
     nodes: tuple[AddNode, ...]
     outputs: tuple[Ref | None, ...]
-    source: str  # "csd" or "da4ml"
+    source: str  # "csd", "da4ml" or "stand-in"
 
     @property
     def adders(self) -> int:
@@ -252,6 +263,15 @@ def csd_graph(weight: np.ndarray) -> AdderGraph:
     return AdderGraph(n_in, tuple(nodes), tuple(outputs), "csd")
 
 
+def solve_request(weight: np.ndarray, x_lo: int, x_hi: int) -> tuple | None:
+    """da4ml's ``solve`` arguments for ``weight`` (integers; inputs in [x_lo, x_hi]) as
+    ``(matrix, qintervals, settings)``, or None for a matrix it cannot take."""
+    if weight.size == 0 or np.abs(weight).max() >= 2**23:
+        return None
+    qintervals = [(float(x_lo), float(x_hi), 1.0)] * weight.shape[0]
+    return np.ascontiguousarray(weight, dtype=np.float32), qintervals, solver_settings(weight)
+
+
 def da4ml_graph(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
     """da4ml's CMVM solution for ``weight`` (integers), or None when da4ml is not
     installed or its solution uses operations other than shifts and adds."""
@@ -259,17 +279,20 @@ def da4ml_graph(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
         from da4ml.cmvm import solve
     except ImportError:
         return None
-    if weight.size == 0 or np.abs(weight).max() >= 2**23:
+    request = solve_request(weight, x_lo, x_hi)
+    if request is None:
         return None
-    n_in = weight.shape[0]
+    matrix, qintervals, settings = request
     try:
-        pipe = solve(
-            np.ascontiguousarray(weight, dtype=np.float32),
-            qintervals=[(float(x_lo), float(x_hi), 1.0)] * n_in,
-            **DA4ML_SETTINGS,
-        )
+        pipe = solve(matrix, qintervals=qintervals, **settings)
     except Exception:  # noqa: BLE001 - an optional optimizer: fall back to CSD
         return None
+    return graph_of_solution(pipe, weight.shape[0])
+
+
+def graph_of_solution(pipe, n_in: int) -> AdderGraph | None:
+    """da4ml's solution (a ``Pipeline``) as an AdderGraph, or None when it uses
+    operations other than shifts and adds."""
     nodes: list[AddNode] = []
     current: list[Ref | None] = [Ref(i) for i in range(n_in)]  # refs to this stage's inputs
     for stage in pipe.solutions:
@@ -324,19 +347,35 @@ def _re(ref: Ref, remap: dict[int, int]) -> Ref:
     return Ref(remap[ref.idx], ref.shift, ref.neg)
 
 
-def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
-    """da4ml's graph for ``weight``, checked against it: read from the store when a
-    process solved it before (and it still computes the matrix), else solved."""
-    from . import graph_store  # it builds AdderGraphs
+def stand_in_graph(weight: np.ndarray) -> AdderGraph:
+    """A graph without adders whose every output is input 0: it stands for a graph being
+    solved in a plan that is only made to find the matrices it needs. It does not compute
+    ``weight`` and is never built."""
+    return AdderGraph(weight.shape[0], (), (Ref(0),) * weight.shape[1], "stand-in")
 
-    key = graph_store.graph_key(weight, x_lo, x_hi, DA4ML_SETTINGS)
+
+def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:
+    """da4ml's graph for ``weight``, checked against it: one this process solved or read
+    before, else read from the store when a process solved it before (and it still
+    computes the matrix), else solved. While a batch is collected (:mod:`.solve_batch`), a
+    large matrix (solved on one thread) is put in the batch and a stand-in returned."""
+    from . import graph_store, solve_batch  # they build AdderGraphs
+
+    key = graph_store.graph_key(weight, x_lo, x_hi, solver_settings(weight))
+    known = solve_batch.recall(key)
+    if known is not None:
+        return known
     stored = graph_store.load_graph(key, "da4ml")
     if stored is not None and stored.mismatch(weight) is None:
+        solve_batch.remember(key, stored)
         return stored
+    if weight.size > SEARCH_DEPTHS_UP_TO and solve_batch.defer(key, weight, x_lo, x_hi):
+        return stand_in_graph(weight)  # a single-threaded solve: worth a worker process
     started = time.perf_counter()
     graph = da4ml_graph(weight, x_lo, x_hi)
     if graph is not None:
         graph.check(weight)
+        solve_batch.remember(key, graph)
         if time.perf_counter() - started >= graph_store.SOLVE_SECONDS_WORTH_STORING:
             graph_store.save_graph(key, graph)
     return graph

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -137,15 +137,29 @@ def _folding(design, node: Node, n_mult: int, pe_simd: tuple[int, int] = (0, 0))
     return strategy, reuse
 
 
-@lru_cache(maxsize=64)
-def _graph_cached(key: bytes, shape: tuple[int, int], x_lo: int, x_hi: int, optimizer: str) -> AdderGraph:
-    weight = np.frombuffer(key, dtype=np.int64).reshape(shape)
-    return build_adder_graph(weight, x_lo, x_hi, optimizer)
+#: adder graphs of the matrices planned last, by (integers, shape, input range, optimizer)
+_graphs: OrderedDict[tuple, AdderGraph] = OrderedDict()
+GRAPHS_KEPT = 64
 
 
 def adder_graph_for(arith: LinearArith, optimizer: str = "auto") -> AdderGraph:
     w = np.ascontiguousarray(arith.weight, dtype=np.int64)
-    return _graph_cached(w.tobytes(), w.shape, arith.x_lo, arith.x_hi, optimizer)
+    key = (w.tobytes(), w.shape, arith.x_lo, arith.x_hi, optimizer)
+    graph = _graphs.get(key)
+    if graph is not None:
+        _graphs.move_to_end(key)
+        return graph
+    graph = build_adder_graph(w, arith.x_lo, arith.x_hi, optimizer)
+    if graph.source != "stand-in":  # a stand-in is asked for again once its matrix is solved
+        _graphs[key] = graph
+        while len(_graphs) > GRAPHS_KEPT:
+            _graphs.popitem(last=False)
+    return graph
+
+
+def forget_graphs() -> None:
+    """Forget the adder graphs kept by :func:`adder_graph_for`."""
+    _graphs.clear()
 
 
 def post_sum_levels(arith: LinearArith) -> int:
