@@ -71,8 +71,8 @@ def held_out_report(data, hold_out: int) -> None:
     for (target, r), values in sorted(rows.items()):
         a, l, t = (np.array(v, dtype=np.float64) for v in zip(*values))
         sa, sl = scores(a, t), scores(l, t)
-        print(f"| {target} | {r} | {len(t)} | {sa['r2']:.3f} | {sa['smape']:.1f} % | {sa['within10']:.0f} % | "
-              f"{sl['r2']:.3f} | {sl['smape']:.1f} % | {sl['within10']:.0f} % | {sl['exact']:.0f} % |")
+        print(f"| {target} | {r} | {len(t)} | {sa['r2']:.3f} | {sa['smape']:.2f} % | {sa['within10']:.0f} % | "
+              f"{sl['r2']:.3f} | {sl['smape']:.2f} % | {sl['within10']:.0f} % | {sl['exact']:.0f} % |")
 
 
 def layer_designs(design):

@@ -234,13 +234,32 @@ def test_a_folded_layers_sums_are_carry_save_trees_on_lut4_families() -> None:
     design = rtl4ml.convert(graph, config)
     (engine,) = plan(design).engines
     s = structure(engine)
-    acc = s.dsp_adder_bits // 12  # 8 x 3 products, 12 multipliers of 2 cycles, none zero
-    assert s.dsp_adder_bits == 12 * acc
+    adds = sum(s.product_adder_bits.values())
+    acc = adds // 12  # 8 x 3 products, 12 multipliers of 2 cycles, none zero
+    assert adds == 12 * acc
     assert s.carry_save_bits == 3 * (4 + 1 - 2) * acc  # per output: 4 products and the running sum
     assert cost(Structure(carry_save_bits=100), Family.ECP5).lut == 150  # a full adder: 1.5 LUT4s as abc packs them
     assert cost(Structure(carry_save_bits=100), Family.XILINX).lut == 0
     parallel = structure(plan(rtl4ml.convert(graph, {"model": {**config["model"], "reuse_factor": 1}})).engines[0])
     assert parallel.carry_save_bits == 0  # an adder graph's registered two-operand adders
+
+
+def test_a_folded_layers_running_sum_is_in_a_dsp_block_only_after_a_product_it_holds() -> None:
+    """A folded product goes into its output's running sum; on AMD/Xilinx a DSP block
+    takes part of those additions (the share the training split's folded layers fit),
+    but only after a product in the block: a shift, or a product under 9 bits (which
+    Yosys leaves in logic), has its adder in LUTs, as on a device without DSP blocks."""
+    def luts(width: int, has_dsp: bool = True) -> int:
+        return cost(Structure(dsp=True, product_adder_bits=Counter({width: 100})), Family.XILINX, has_dsp).lut
+
+    assert luts(12) == 40 and luts(9) == 40
+    assert luts(8) == luts(0) == luts(12, has_dsp=False) == 100
+    rng = np.random.default_rng(3)
+    for x_type, narrow in (("fixed<3,1>", True), ("fixed<10,3>", False)):
+        design = rtl4ml.convert(chain(dense(rng, 8, 3), shape=(8,)), {"model": {
+            "precision": "fixed<16,6>", "input": x_type, "weight": "fixed<4,2>", "reuse_factor": 2}})
+        widths = [w for w in structure(plan(design).engines[0]).product_adder_bits if w]
+        assert widths and all((w < 9) == narrow for w in widths), widths
 
 
 def test_a_folded_layers_operand_selection_counts_each_input_sequence_once() -> None:

@@ -250,7 +250,6 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     magnitude = np.abs(w[:, 0])
     shift = ~varying & (magnitude & (magnitude - 1) == 0)  # one power-of-two weight: a shift
     n_used = int(used.sum())
-    s.dsp_adder_bits += n_used * acc  # each product into its output's running sum
     # each output adds its products (and its running sum) in one expression, which Yosys
     # builds as a carry-save tree of full adders when no DSP block takes the additions
     x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
@@ -277,6 +276,11 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
     for wb, yb in zip(w_bits_ranged.tolist(), y_bits.tolist()):
         s.multipliers[x_bits_ranged, wb, yb, True] += 1
+    # each product (a shift's: width 0) into its output's running sum; a DSP block may
+    # take the addition only after a product it holds
+    s.product_adder_bits[0] += int((used & shift).sum()) * acc
+    for yb in y_bits.tolist():
+        s.product_adder_bits[yb] += acc
     if varying.any():
         s.roms[Memory(int(varying.sum()) * w_bits, R, _uses_rom(impl))] += 1
 

@@ -26,7 +26,7 @@ def structure_features(s: Structure) -> dict[str, float]:
         "ram_bits": sum(n * m.width * m.depth for m, n in s.rams.items() if not m.block),
         "block_ram_bits": sum(n * m.width * m.depth for m, n in s.rams.items() if m.block)
         + sum(n * m.width * m.depth for m, n in s.roms.items() if m.block),
-        "dsp_adder_bits": s.dsp_adder_bits,
+        "dsp_adder_bits": s.dsp_adder_bits + sum(s.product_adder_bits.values()),
         "const_product_bits": sum(n * d * w for (_, d, w), n in s.const_products.items()),
         "dsp": float(s.dsp),
     }

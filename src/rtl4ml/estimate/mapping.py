@@ -3,7 +3,8 @@
 First-order technology mapping, per family:
 - AMD/Xilinx (LUT6 + CARRY4): an adder or comparator bit is a LUT on the carry chain, two
   2:1 multiplexer bits share a LUT6; a multiplier of up to 25x18 bits is one DSP48 (Yosys
-  0.23 moves about half of the additions that follow products into the DSP48s); a
+  0.23 moves about 60 % of the additions that follow products it holds into the DSP48s,
+  none after a product under 9 bits, which stays in logic); a
   soft multiplier about a*b/2 LUTs; distributed RAM in the cheapest of RAM32M (32x6 in
   4 LUTs), RAM64M (64x3 in 4) and RAM128X1D (128x1 in 4), as Yosys maps a memory with one
   write and one read port; a logic ROM one LUT6 per 64 bits; block RAM in 18 Kb units of
@@ -114,7 +115,7 @@ _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)
 CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6,
-        const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.5,
+        const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.6,
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_min_piece_bits=0, dsp_signed_only=True,
         dsp_holds_product_register=True, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
@@ -205,6 +206,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         else:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
+    for y, bits in s.product_adder_bits.items():  # after a shift or a product in logic: an adder in logic
+        lut += bits * (1.0 - cells.dsp_adder_share if in_dsp and y and y >= cells.dsp_min_product_bits else 1.0)
     lut += s.carry_save_bits * cells.carry_save_luts
     for rom, n in s.roms.items():
         if rom.block or _rom_in_block(rom, cells):
