@@ -164,16 +164,19 @@ def plan_point(converter: Converter, point: HwPoint, batch: solve_batch.Batch | 
     the row's note, not an error. While ``batch`` is collected: None when the plan was
     given a stand-in graph (its layers are not costed)."""
     stand_ins = batch.stand_ins if batch is not None else 0
+
+    def stood_in() -> bool:
+        return batch is not None and batch.stand_ins != stand_ins
+
     try:
         design = converter(point.config)
         hp = plan(design)
-        if batch is not None and batch.stand_ins != stand_ins:
-            return None
-        return Planned(point, hp.latency, hp.interval, _layers(hp, design.graph))
+        if not stood_in():
+            return Planned(point, hp.latency, hp.interval, _layers(hp, design.graph))
     except Rtl4mlError as e:
-        if batch is not None and batch.stand_ins != stand_ins:
-            return None
-        return Planned(point, note=f"not estimated: {e}")
+        if not stood_in():
+            return Planned(point, note=f"not estimated: {e}")
+    return None
 
 
 def _figures(c: Cost | None, planned: Planned, read: ReadPoint) -> dict:

@@ -5,10 +5,10 @@ weight matrices one at a time, on one core (da4ml runs one decomposition depth o
 large matrix on a single thread). A sweep first plans its configurations while
 :func:`collecting`: a large matrix neither solved nor stored is put in the batch, and a
 graph without adders stands in (those plans are thrown away; small matrices are solved
-at once, da4ml's search over their decompositions runs on every core). :func:`solve_all` then solves the batch in
-worker processes, one per core, largest matrix first, and remembers the graphs (and
-stores the slow ones, as a solve in this process would), so that the real plans find
-them. A worker that cannot start or fails leaves its matrices to be solved here, one at a
+at once, da4ml's search over their decompositions runs on every core). :func:`solve_all`
+then solves the batch in worker processes, one per core, largest matrix first, and
+remembers the graphs (and stores the slow ones, as a solve in this process would), so
+that the real plans find them. A worker that cannot start or fails leaves its matrices to be solved here, one at a
 time, as without a batch.
 """
 
@@ -81,10 +81,6 @@ def collecting() -> Iterator[Batch]:
         yield batch
     finally:
         _collecting.reset(token)
-
-
-def is_collecting() -> bool:
-    return _collecting.get() is not None
 
 
 def defer(key: str | None, weight: np.ndarray, x_lo: int, x_hi: int) -> bool:
