@@ -109,8 +109,11 @@ class Converter:
         """Plan the points not planned yet, the adder graphs they need that no process
         has solved solved first as one batch on every core (:mod:`rtl4ml.hw.solve_batch`):
         the plans that were given a stand-in graph are made again when asked for."""
-        fresh = {repr(p.config): p for p in points}
-        fresh = {k: p for k, p in fresh.items() if k not in self._planned}
+        fresh: dict[str, HwPoint] = {}
+        for point in points:
+            key = repr(point.config)
+            if key not in self._planned:
+                fresh[key] = point
         if not fresh or solve_batch.cores() < 2:
             return
         with solve_batch.collecting() as batch:

@@ -31,6 +31,8 @@ DA4ML_SETTINGS = {"hard_dc": 2}
 #: cheaper graph for 2 of the example models' and jet MLP's 28 such matrices (2 and 3
 #: adders in 630 and 844).
 SEARCH_DEPTHS_UP_TO = 512
+#: the source of a graph that stands for one being solved (:func:`stand_in_graph`)
+STAND_IN = "stand-in"
 
 
 def solver_settings(weight: np.ndarray) -> dict:
@@ -61,7 +63,7 @@ class AdderGraph:
     n_in: int
     nodes: tuple[AddNode, ...]
     outputs: tuple[Ref | None, ...]
-    source: str  # "csd", "da4ml" or "stand-in"
+    source: str  # "csd", "da4ml" or STAND_IN
 
     @property
     def adders(self) -> int:
@@ -351,7 +353,7 @@ def stand_in_graph(weight: np.ndarray) -> AdderGraph:
     """A graph without adders whose every output is input 0: it stands for a graph being
     solved in a plan that is only made to find the matrices it needs. It does not compute
     ``weight`` and is never built."""
-    return AdderGraph(weight.shape[0], (), (Ref(0),) * weight.shape[1], "stand-in")
+    return AdderGraph(weight.shape[0], (), (Ref(0),) * weight.shape[1], STAND_IN)
 
 
 def _da4ml_solution(weight: np.ndarray, x_lo: int, x_hi: int) -> AdderGraph | None:

@@ -13,7 +13,7 @@ from ..errors import ConfigError, UnsupportedError
 from ..fixed import Overflow
 from ..ir import ActivationKind, Node
 from ..ir import ops as O
-from .adder_graph import AdderGraph, build_adder_graph, tree_depth
+from .adder_graph import STAND_IN, AdderGraph, build_adder_graph, tree_depth
 from .cycles import (
     DEFAULT_ADDER_LEVELS,
     ROUND_LEVELS,
@@ -150,7 +150,7 @@ def adder_graph_for(arith: LinearArith, optimizer: str = "auto") -> AdderGraph:
         _graphs.move_to_end(key)
         return graph
     graph = build_adder_graph(w, arith.x_lo, arith.x_hi, optimizer)
-    if graph.source != "stand-in":  # a stand-in is asked for again once its matrix is solved
+    if graph.source != STAND_IN:  # a stand-in is asked for again once its matrix is solved
         _graphs[key] = graph
         while len(_graphs) > GRAPHS_KEPT:
             _graphs.popitem(last=False)
