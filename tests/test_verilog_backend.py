@@ -301,6 +301,55 @@ def test_requantization_logic_equals_from_raw_for_every_mode(tmp_path):
             assert not bad.size, f"{(ws, fs, ss)} -> {t}: raw {raw[bad[0]]} gave {got[bad[0]]}, expected {expected[bad[0]]}"
 
 
+# (activation, input type, table: size, start, span, result type); ranges that leave the
+# table on both sides, on one, and not at all, tables of both readings (hw.table_read)
+TABLE_CASES = [
+    (ActivationKind.TANH, FixedType(12, 5), (64, -4.0, 8.0), FixedType(14, 5)),
+    (ActivationKind.TANH, FixedType(16, 4), (64, -4.0, 8.0), FixedType(10, 2)),
+    (ActivationKind.SIGMOID, FixedType(9, 4), (32, -2.0, 8.0), FixedType(9, 1, False)),
+    (ActivationKind.SIGMOID, FixedType(8, 4, False), (64, -8.0, 16.0), FixedType(8, 1, False)),
+    (ActivationKind.TANH, FixedType(7, 3), (64, -8.0, 16.0), FixedType(8, 2)),
+    (ActivationKind.SIGMOID, FixedType(11, 5), (128, -8.0, 16.0), FixedType(10, 1, False)),
+]
+
+
+@pytest.mark.sim
+@pytest.mark.skipif(not HAVE_ICARUS, reason="needs iverilog")
+def test_table_activations_equal_the_emulator_on_every_input(tmp_path):
+    from rtl4ml.backends.verilog.activation import activate as emit_activation
+    from rtl4ml.emulate.fixed_activation import activate as emulate_activation
+    from rtl4ml.hw.table_read import selects_ends
+    from rtl4ml.ir import NodePrecision, Table
+
+    assert {selects_ends(Table(size, 0.0, 1.0, FixedType(8, 1))) for _, _, (size, _, _), _ in TABLE_CASES} == {True, False}
+    files = []
+    for ci, (kind, x_type, (size, start, span), y_type) in enumerate(TABLE_CASES):
+        table = Table(size, start, span, FixedType(18, 2))
+        m = Module(f"tab{ci}")
+        x = m.port("input", "x", x_type.width, x_type.raw_min, x_type.raw_max)
+        y = emit_activation(m, x, x_type.frac_bits, Activation(kind), y_type, None, "act", table)
+        out = m.port("output", "y", y_type.width)
+        m.drive(out, m.ref(y, y_type.width))
+        f = tmp_path / f"tab{ci}.v"
+        f.write_text(m.text())
+        files.append(str(f))
+        raw = np.arange(x_type.raw_min, x_type.raw_max + 1, dtype=np.int64)
+        expected = emulate_activation(raw, x_type, Activation(kind), NodePrecision(result=y_type, table=table))
+        tb = [f"module tb{ci};", f"reg [{x_type.width - 1}:0] x;", f"wire [{y_type.width - 1}:0] y;",
+              f"tab{ci} u (.x(x), .y(y));", "integer i;", "initial begin",
+              f"    for (i = {x_type.raw_min}; i <= {x_type.raw_max}; i = i + 1) begin x = i; #1; $display(\"%0d\", y); end",
+              "    $finish;", "end", "endmodule"]
+        (tmp_path / f"tb{ci}.v").write_text("\n".join(tb) + "\n")
+        subprocess.run(["iverilog", "-o", f"sim{ci}", f"tb{ci}.v", str(f)], check=True, cwd=tmp_path)
+        run = subprocess.run(["vvp", "-n", f"sim{ci}"], check=True, capture_output=True, text=True, cwd=tmp_path)
+        got = np.array([int(v) for v in run.stdout.split() if v.isdigit()], dtype=np.int64)
+        if y_type.signed:
+            got = np.where(got >= 1 << (y_type.width - 1), got - (1 << y_type.width), got)
+        assert got.shape == expected.shape, f"case {ci}: {got.size} outputs for {raw.size} inputs"
+        bad = np.nonzero(got != expected)[0]
+        assert not bad.size, f"case {ci}: input {raw[bad[0]]} gave {got[bad[0]]}, expected {expected[bad[0]]}"
+
+
 # ---- whole networks in simulation ----------------------------------------------------
 def _sim_cases():
     rng = np.random.default_rng(11)

@@ -14,6 +14,7 @@ from ...emulate.tables import (
 from ...errors import UnsupportedError
 from ...fixed import FixedType, Overflow, Rounding
 from ...hw.adder_graph import csd_digits
+from ...hw.table_read import rotated, selects_ends
 from ...ir import Activation, ActivationKind, Table
 from .netlist import Module, Sig, Term, bits_for, literal
 from .requant import _above, overflow, requantize, round_shift
@@ -69,20 +70,33 @@ def relu(m: Module, x: Sig, hint: str) -> Sig:
     return m.wire(hint, width, f"{m.bit(x, x.width - 1)} ? {literal(0, width)} : {m.ref(x, width)}", 0, x.hi)
 
 
-def table_lookup(m: Module, x: Sig, f: int, fn: TableFunction, table: Table, result: FixedType, hint: str) -> Sig:
+def table_lookup(m: Module, x: Sig, f: int, fn: TableFunction, table: Table, result: FixedType, hint: str,
+                 select_ends: bool = False) -> Sig:
     """``result.requantize(table entry)`` of the entry ``x`` reads (``emulate.tables``):
-    the index is a bit slice of ``x`` clamped to the table, the entries a ROM holding
-    the values already converted to ``result``."""
+    the index is a bit slice of ``x``, clamped to the table, the entries a ROM holding
+    the values already converted to ``result``. With ``select_ends`` the ROM is read at
+    the index's low bits instead, and its first or last entry is selected where the
+    index lies before or past the table (``hw.table_read``)."""
     entries = [int(v) for v in result.requantize(table_entries(fn, table), table.precision)]
     shift, first = index_scaling(f, table)
     scaled = round_shift(m, x, shift, Rounding.TRN, f"{hint}_t")
-    idx = clamp(m, m.linear(f"{hint}_i", [Term(scaled)], const=-first), 0, table.size - 1, f"{hint}_idx")
-    if idx.constant is not None:
-        return m.const(entries[idx.constant])
+    lo, hi = scaled.lo - first, scaled.hi - first
+    if hi <= 0 or lo >= table.size - 1 or lo == hi:  # one entry for the whole range
+        return m.const(entries[min(max(lo, 0), table.size - 1)])
     bits = (table.size - 1).bit_length()
-    rom = m.rom_function((fn, table, result), f"{fn.name.lower()}_rom", bits, result.width, entries)
-    used = entries[idx.lo: idx.hi + 1]
-    return m.wire(hint, result.width, f"{rom}({m.ref(idx, bits)})", min(used), max(used))
+    used = entries[max(lo, 0): min(hi, table.size - 1) + 1]
+    if not select_ends:
+        idx = clamp(m, m.linear(f"{hint}_i", [Term(scaled)], const=-first), 0, table.size - 1, f"{hint}_idx")
+        rom = m.rom_function((fn, table, result), f"{fn.name.lower()}_rom", bits, result.width, entries)
+        return m.wire(hint, result.width, f"{rom}({m.ref(idx, bits)})", min(used), max(used))
+    rom = m.rom_function((fn, table, result, first % (1 << bits)), f"{fn.name.lower()}_rom", bits, result.width,
+                         rotated(entries, first))
+    expr = f"{rom}({m.ref(scaled, bits)})"
+    if lo < 0:
+        expr = f"{m.compare(scaled, '<', first)} ? {literal(entries[0], result.width)} : {expr}"
+    if hi > table.size - 1:
+        expr = f"{m.compare(scaled, '>', first + table.size - 1)} ? {literal(entries[-1], result.width)} : {expr}"
+    return m.wire(hint, result.width, expr, min(used), max(used))
 
 
 def activate(m: Module, x: Sig, f: int, act: Activation | None, result: FixedType, param: FixedType | None,
@@ -92,7 +106,8 @@ def activate(m: Module, x: Sig, f: int, act: Activation | None, result: FixedTyp
     if kind in TABLE_ACTIVATIONS:
         if table is None:
             raise UnsupportedError(f"{kind.value} needs a table")
-        return table_lookup(m, x, f, TABLE_ACTIVATIONS[kind], table, result, hint)
+        return table_lookup(m, x, f, TABLE_ACTIVATIONS[kind], table, result, hint,
+                            select_ends=selects_ends(table))
     if kind is ActivationKind.LINEAR:
         return requantize(m, x, f, result, hint)
     if kind is ActivationKind.RELU:
