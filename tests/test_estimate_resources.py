@@ -141,6 +141,44 @@ def test_a_table_goes_to_block_ram_when_blocks_cost_less_than_its_logic() -> Non
             assert table.iloc[0].ff == 1  # the valid bit alone
 
 
+def test_a_logic_rom_costs_what_its_contents_need() -> None:
+    """Each data bit splits on the address's top bit until it fits a LUT: constant parts
+    take none, parts the top bit does not change are one, other halves are joined by a
+    multiplexer (on AMD/Xilinx the two levels above the LUT6s are MUXF7/MUXF8, no LUTs)."""
+    from rtl4ml.estimate.rom_logic import rom_luts
+
+    rng = np.random.default_rng(3)
+    noise = tuple(int(v) for v in rng.integers(0, 2, 256))  # one bit, no structure
+    assert rom_luts(noise, 6, 2) == 4 and rom_luts(noise, 4, 0) == 16 + 15
+    step = tuple([0] * 200 + [1] * 56)  # a threshold: one part of 16 (LUT4) or 64 (LUT6) changes
+    assert rom_luts(step, 4, 0) == 1 + 4 and rom_luts(step, 6, 2) == 1  # LUT4: 4 multiplexers above it
+    assert rom_luts(tuple([5] * 64), 4, 0) == 0  # constant bits are wires
+    assert rom_luts(noise[:16] * 16, 4, 0) == 1  # a function of the low address bits alone
+
+
+def test_a_small_table_read_by_selecting_its_ends_is_estimated_from_its_words() -> None:
+    """An activation's table of up to 64 entries whose input range leaves it on both sides:
+    its ROM's words (rotated as the backend reads them) decide its logic, and each output
+    bit takes a multiplexer for the selected end; an input range inside the table needs
+    neither comparator nor multiplexer."""
+    from rtl4ml.emulate.tables import TABLE_ACTIVATIONS, index_scaling
+    from rtl4ml.estimate.live_bits import table_values
+    from rtl4ml.hw.table_read import rotated
+
+    graph = Graph([Node("x", Input((3,))), Node("t", Activation(K.TANH), ("x",))], ["t"], "tanh")
+    design = rtl4ml.convert(graph, {"model": {"input": "fixed<12,5>", "result": "fixed<14,5>", "table_size": 64}})
+    impl = plan(design)["t"]
+    s = structure(impl)
+    (rom, n), = s.roms.items()
+    words = [int(v) for v in table_values(TABLE_ACTIVATIONS[K.TANH], impl.table, impl.output.type)]
+    assert n == 3 and rom.contents == tuple(rotated(words, index_scaling(12 - 5, impl.table)[1]))
+    assert rom.contents != tuple(words)
+    assert s.mux_bits == 3 * rom.width and s.const_compare_bits > 0
+    inside = rtl4ml.convert(graph, {"model": {"input": "fixed<6,2>", "result": "fixed<14,5>", "table_size": 64}})
+    s_in = structure(plan(inside)["t"])
+    assert s_in.mux_bits == 0 and s_in.const_compare_bits == 0
+
+
 def test_ice40_splits_a_wide_product_over_sb_mac16s_and_keeps_small_ones_in_logic() -> None:
     """As Yosys's mul2dsp does for iCE40: an 18x18 product is four 16x16 pieces, of which
     the 2x2 one (a 4-bit product) stays in logic; products of fewer than 11 bits, or by

@@ -7,8 +7,9 @@ First-order technology mapping, per family:
   none after a product under 9 bits, which stays in logic); a
   soft multiplier about a*b/2 LUTs; distributed RAM in the cheapest of RAM32M (32x6 in
   4 LUTs), RAM64M (64x3 in 4) and RAM128X1D (128x1 in 4), as Yosys maps a memory with one
-  write and one read port; a logic ROM one LUT6 per 64 bits; block RAM in 18 Kb units of
-  512x36 ... 16Kx1.
+  write and one read port; a logic ROM one LUT6 per 64 bits (a ROM whose words are known:
+  counted from them, MUXF7/MUXF8 joining up to four LUT6s, see .rom_logic); block RAM in
+  18 Kb units of 512x36 ... 16Kx1.
 - ECP5 (LUT4 + CCU2C): ``lut`` counts LUT4 equivalents (a CCU2C carry cell is two, a
   16x4 LUT RAM four), as the place-and-route device choice does; 18x18 multipliers;
   DP16KD 18 Kb blocks.
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from ..devices import Family
+from .rom_logic import rom_luts
 from .structure import Memory, Structure
 
 
@@ -74,6 +76,7 @@ class FamilyCells:
     # subtraction: 17 LUT4s on iCE40 against 9 for the sum; 8 LUTs on xc7 and 5 CCU2Cs on ECP5 for either
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
     lutram_shapes: tuple[tuple[int, int, int], ...]  # (depth, width, LUTs) of the LUT RAM cells (none: registers)
+    free_mux_levels: int = 0  # levels of wide-function multiplexers above the LUTs that are no LUTs (MUXF7, MUXF8)
 
 
 #: The LUT4 families' constants below were fitted on the training split of the estimator
@@ -119,7 +122,7 @@ CELLS = {
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_min_piece_bits=0, dsp_signed_only=True,
         dsp_holds_product_register=True, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
-        lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4))),
+        lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4)), free_mux_levels=2),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
@@ -216,7 +219,8 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
             if rom.read_in_cycle:  # the block takes the address register, the output one stays
                 ff += n * ((rom.width if rom.out_reg else 0) - rom.address_reg)
         else:
-            lut += n * _rom_luts(rom, cells)
+            lut += n * (rom_luts(rom.contents, cells.lut_inputs, cells.free_mux_levels) if rom.contents
+                        else _rom_luts(rom, cells))
             ff += (n * rom.width) if rom.out_reg else 0
     for ram, n in s.rams.items():
         if ram.block:

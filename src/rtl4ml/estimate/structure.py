@@ -34,8 +34,9 @@ from ..hw.records import (
     Stream,
     WireImpl,
 )
+from ..hw.table_read import rotated, selects_ends
 from ..ir import ActivationKind
-from .live_bits import output_bits, table_lanes
+from .live_bits import output_bits, table_lanes, table_values
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Memory:
     address_luts: int = 0  # logic on its address outside a block RAM (a logic ROM absorbs it)
     read_in_cycle: bool = False
     address_reg: int = 0
+    contents: tuple[int, ...] = ()  # a table's words as its ROM holds them (raw integers; empty: unknown)
 
     @property
     def seen(self) -> Memory:
@@ -245,13 +247,20 @@ def _(impl: PointwiseImpl) -> Structure:
         lo, hi = _scaled_index(impl)
         if hi >= 0 and lo < table.size:  # else the whole range reads one entry: a constant
             # a ROM of the entries the input reaches, in the output bits that vary, with its
-            # output register (in the block RAM when it maps to one); the index is clamped
-            # to the table on each side the input's range leaves it
-            lanes = table_lanes(TABLE_ACTIVATIONS[kind], table, impl.output.type)
+            # output register (in the block RAM when it maps to one); on each side the
+            # input's range leaves the table, a comparator clamps the index, or (a small
+            # table, hw.table_read) selects the end entry, whose ROM is counted from its words
+            fn = TABLE_ACTIVATIONS[kind]
+            lanes = table_lanes(fn, table, impl.output.type)
             reachable = min(min(hi, table.size - 1) - max(lo, 0) + 1, impl.input.raw_hi - impl.input.raw_lo + 1)
-            s.roms[Memory(live, reachable, False, lanes, table.size, out_reg=True, address_luts=1)] += n
+            words = _selected_ends_words(impl, fn, lo, hi) if selects_ends(table) else ()
+            s.roms[Memory(live, reachable, False, lanes, table.size, out_reg=True, address_luts=1,
+                          contents=words)] += n
             registers -= live
-            s.const_compare_bits += n * ((lo < 0) + (hi >= table.size)) * bits_for(lo, hi)
+            ends = (lo < 0) + (hi >= table.size)
+            s.const_compare_bits += n * ends * bits_for(lo, hi)
+            if words and ends:  # an end entry or the ROM's word: a 2:1 multiplexer per output bit
+                s.mux_bits += n * live
     elif kind in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         relu_conversion(s, n, impl.input.raw_lo, impl.input.raw_hi, impl.input.type.frac_bits,
                         kind is ActivationKind.RELU, impl.output.type)
@@ -300,6 +309,23 @@ def _clip(s: Structure, n: int, impl: PointwiseImpl) -> None:
         s.mux_bits += muxes
     if not known_conversion(s, n, new_lo, new_hi, common, impl.output.type) and not rounds and crossed == 1:
         s.reset_bits += muxes  # the one bound straight before the register
+
+
+def _selected_ends_words(impl: PointwiseImpl, fn, lo: int, hi: int) -> tuple[int, ...]:
+    """The words of a table read at the low bits of its unclamped index (``hw.table_read``),
+    as a function of the bits that address it: all of them, or, when the index (range
+    ``lo .. hi``, before the table's offset) has fewer bits than the ROM's address, the
+    words its bit patterns reach (the address's upper bits copy its sign)."""
+    table = impl.table
+    first = index_scaling(impl.input.type.frac_bits, table)[1]
+    rom = rotated([int(v) for v in table_values(fn, table, impl.output.type)], first)
+    s_lo, s_hi = lo + first, hi + first
+    width = bits_for(s_lo, s_hi)
+    if (1 << width) >= len(rom):
+        return tuple(rom)
+    top = 1 << width
+    signed = s_lo < 0
+    return tuple(rom[(p - top if signed and p >= top >> 1 else p) % len(rom)] for p in range(top))
 
 
 def _scaled_index(impl: PointwiseImpl) -> tuple[int, int]:
