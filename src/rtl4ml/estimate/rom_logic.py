@@ -34,9 +34,7 @@ def bit_luts(truth: np.ndarray, lut_inputs: int, free_mux_levels: int) -> int:
 
 @lru_cache(maxsize=512)
 def rom_luts(contents: tuple[int, ...], lut_inputs: int, free_mux_levels: int) -> int:
-    """LUTs of a ROM holding ``contents`` (raw integers; addresses past the contents read
-    the last entry)."""
-    depth = 1 << max(len(contents) - 1, 0).bit_length()
-    values = np.array(contents + (contents[-1],) * (depth - len(contents)), dtype=np.int64)
+    """LUTs of a ROM holding ``contents`` (raw integers, a power-of-two number of words)."""
+    values = np.array(contents, dtype=np.int64)
     width = max(int(np.abs(values).max()).bit_length() + 1, 1)  # every bit that can vary, a sign bit too
     return sum(bit_luts((values >> b) & 1, lut_inputs, free_mux_levels) for b in range(width))

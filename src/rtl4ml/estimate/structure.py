@@ -254,8 +254,9 @@ def _(impl: PointwiseImpl) -> Structure:
             lanes = table_lanes(fn, table, impl.output.type)
             reachable = min(min(hi, table.size - 1) - max(lo, 0) + 1, impl.input.raw_hi - impl.input.raw_lo + 1)
             words = _selected_ends_words(impl, fn, lo, hi) if selects_ends(table) else ()
+            # (a selected end follows the ROM in its cycle: an asynchronous read, never a block RAM)
             s.roms[Memory(live, reachable, False, lanes, table.size, out_reg=True, address_luts=1,
-                          contents=words)] += n
+                          read_in_cycle=bool(words), contents=words)] += n
             registers -= live
             ends = (lo < 0) + (hi >= table.size)
             s.const_compare_bits += n * ends * bits_for(lo, hi)

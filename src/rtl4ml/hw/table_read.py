@@ -27,7 +27,6 @@ def selects_ends(table: Table) -> bool:
 
 
 def rotated(entries: list[int], first: int) -> list[int]:
-    """The ROM read at the low ``(len(entries) - 1).bit_length()`` bits of an unclamped
-    index whose entry 0 is at ``first`` (entries past the table read the last one)."""
-    depth = 1 << (len(entries) - 1).bit_length()
-    return [entries[min((k - first) % depth, len(entries) - 1)] for k in range(depth)]
+    """The ROM read at the low bits of an unclamped index whose entry 0 is at ``first``
+    (a table's size is a power of two, so those bits address every entry once)."""
+    return [entries[(k - first) % len(entries)] for k in range(len(entries))]

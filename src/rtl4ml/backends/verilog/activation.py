@@ -89,7 +89,7 @@ def table_lookup(m: Module, x: Sig, f: int, fn: TableFunction, table: Table, res
         idx = clamp(m, m.linear(f"{hint}_i", [Term(scaled)], const=-first), 0, table.size - 1, f"{hint}_idx")
         rom = m.rom_function((fn, table, result), f"{fn.name.lower()}_rom", bits, result.width, entries)
         return m.wire(hint, result.width, f"{rom}({m.ref(idx, bits)})", min(used), max(used))
-    rom = m.rom_function((fn, table, result, first % (1 << bits)), f"{fn.name.lower()}_rom", bits, result.width,
+    rom = m.rom_function((fn, table, result, first % table.size), f"{fn.name.lower()}_rom", bits, result.width,
                          rotated(entries, first))
     expr = f"{rom}({m.ref(scaled, bits)})"
     if lo < 0:
