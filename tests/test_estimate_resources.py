@@ -16,7 +16,7 @@ import rtl4ml
 from rtl4ml.backends.verilog.netlist import bits_for
 from rtl4ml.devices import Family
 from rtl4ml.estimate import estimate
-from rtl4ml.estimate.mapping import CELLS, blocks, cost
+from rtl4ml.estimate.mapping import CELLS, Cost, _in_dsp, blocks, cost
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
@@ -282,22 +282,44 @@ def test_a_folded_layers_sums_are_carry_save_trees_on_lut4_families() -> None:
     assert parallel.carry_save_bits == 0  # an adder graph's registered two-operand adders
 
 
-def test_a_folded_layers_running_sum_is_in_a_dsp_block_only_after_a_product_it_holds() -> None:
-    """A folded product goes into its output's running sum; on AMD/Xilinx a DSP block
-    takes part of those additions (the share the training split's folded layers fit),
-    but only after a product in the block: a shift, or a product under 9 bits (which
-    Yosys leaves in logic), has its adder in LUTs, as on a device without DSP blocks."""
-    def luts(width: int, has_dsp: bool = True) -> int:
-        return cost(Structure(dsp=True, product_adder_bits=Counter({width: 100})), Family.XILINX, has_dsp).lut
+def test_a_folded_layers_running_sum_is_in_the_dsp_blocks_that_hold_its_products() -> None:
+    """A folded output's sum adds its products one after another to the bias or the
+    running sum: on AMD/Xilinx each addition of a product a DSP block holds goes into
+    that block's post-adder (Yosys xilinx_dsp), and the choice of bias or running sum
+    before the first one, now a DSP operand, takes a LUT per bit. After a shift, a gated
+    product, a product under 9 bits or one with a 1-bit operand (which Yosys leaves in
+    logic), or on a family without such adders, the addition is in logic."""
+    def luts(key, has_dsp: bool = True, family: Family = Family.XILINX, field: str = "product_adder_bits") -> int:
+        return cost(Structure(dsp=True, **{field: Counter({key: 100})}), family, has_dsp).lut
 
-    assert luts(12) == 40 and luts(9) == 40
-    assert luts(8) == luts(0) == luts(12, has_dsp=False) == 100
+    in_dsp = (10, 4, 13, True)
+    assert luts(in_dsp) == 0 and luts(in_dsp, field="base_select_bits") == 100
+    for key in (None, (3, 4, 6, True), (12, 1, 13, True)):
+        assert luts(key) == 100 and luts(key, field="base_select_bits") == 0, key
+    assert luts(in_dsp, has_dsp=False) == luts(in_dsp, family=Family.ECP5) == 100
+    assert luts(in_dsp, has_dsp=False, field="base_select_bits") == 0
+    assert luts(in_dsp, family=Family.ECP5, field="base_select_bits") == 0
+    # a 1-bit operand: a gate or a negation per product bit, no DSP block
+    assert cost(Structure(dsp=True, multipliers=Counter({(12, 1, 13, True): 2})), Family.XILINX) == \
+        Cost(26, 0, 0, 0)
+
     rng = np.random.default_rng(3)
-    for x_type, narrow in (("fixed<3,1>", True), ("fixed<10,3>", False)):
-        design = rtl4ml.convert(chain(dense(rng, 8, 3), shape=(8,)), {"model": {
-            "precision": "fixed<16,6>", "input": x_type, "weight": "fixed<4,2>", "reuse_factor": 2}})
-        widths = [w for w in structure(plan(design).engines[0]).product_adder_bits if w]
-        assert widths and all((w < 9) == narrow for w in widths), widths
+    layer = dense(rng, 8, 3)
+    base = {"precision": "fixed<16,6>", "input": "fixed<10,3>", "weight": "fixed<6,3>"}
+    # folded twice, 8 inputs: each multiplier works for one output, its product added as it is
+    s = structure(plan(rtl4ml.convert(chain(layer, shape=(8,)), {"model": {**base, "reuse_factor": 2}})).engines[0])
+    acc = sum(s.base_select_bits.values()) // 3
+    assert sum(s.product_adder_bits.values()) == 12 * acc and None not in s.product_adder_bits
+    assert all(_in_dsp(k, CELLS[Family.XILINX]) for k in s.product_adder_bits)
+    assert cost(s, Family.XILINX).lut < cost(s, Family.XILINX, has_dsp=False).lut
+    # folded three times, 8 inputs: a multiplier working for two outputs gates its product into both sums
+    s = structure(plan(rtl4ml.convert(chain(layer, shape=(8,)), {"model": {**base, "reuse_factor": 3}})).engines[0])
+    assert s.gate_bits and s.product_adder_bits[None] and any(k is not None for k in s.product_adder_bits)
+    # narrow inputs: products under 9 bits (here also shifted to the sum's LSB), additions in logic
+    s = structure(plan(rtl4ml.convert(chain(layer, shape=(8,)), {"model": {
+        **base, "input": "fixed<3,1>", "weight": "fixed<4,3>", "reuse_factor": 2}})).engines[0])
+    assert sum(s.product_adder_bits.values()) and not any(
+        _in_dsp(k, CELLS[Family.XILINX]) for k in s.product_adder_bits if k)
 
 
 def test_a_folded_layers_operand_selection_counts_each_input_sequence_once() -> None:

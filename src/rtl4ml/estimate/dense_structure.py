@@ -249,7 +249,6 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     varying = used & (lo != hi)
     magnitude = np.abs(w[:, 0])
     shift = ~varying & (magnitude & (magnitude - 1) == 0)  # one power-of-two weight: a shift
-    n_used = int(used.sum())
     # each output adds its products (and its running sum) in one expression, which Yosys
     # builds as a carry-save tree of full adders when no DSP block takes the additions
     x_lo, x_hi = impl.arith.x_lo, impl.arith.x_hi
@@ -274,13 +273,22 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
     w_bits_ranged, y_bits = _bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
     x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
-    for wb, yb in zip(w_bits_ranged.tolist(), y_bits.tolist()):
-        s.multipliers[x_bits_ranged, wb, yb, True] += 1
-    # each product (a shift's: width 0) into its output's running sum; a DSP block may
-    # take the addition only after a product it holds
-    s.product_adder_bits[0] += int((used & shift).sum()) * acc
-    for yb in y_bits.tolist():
-        s.product_adder_bits[yb] += acc
+    keys: list[tuple | None] = [None] * len(used)  # each working multiplier's key (None: a shift)
+    for mi, wb, yb in zip(np.flatnonzero(used & ~shift).tolist(), w_bits_ranged.tolist(), y_bits.tolist()):
+        keys[mi] = (x_bits_ranged, wb, yb, True)
+        s.multipliers[keys[mi]] += 1
+    # each working multiplier's product into its output's sum (the bias or the running sum
+    # plus the products in order): a DSP block may take the addition of a product it
+    # holds when the product comes to the sum as it is, neither gated nor shifted
+    direct = [k if k is not None and runs[mi] == 1 and impl.arith.product_shift == 0 else None
+              for mi, k in enumerate(keys)]
+    for mi in np.flatnonzero(used).tolist():
+        s.product_adder_bits[direct[mi]] += acc
+    if R > 1:  # each output's first term, after the choice of the bias or the running sum
+        for j in range(impl.arith.n_out):
+            mi = next((mi for mi, _, _ in sched.uses(j) if used[mi]), None)
+            if mi is not None:
+                s.base_select_bits[direct[mi]] += acc
     if varying.any():
         s.roms[Memory(int(varying.sum()) * w_bits, R, _uses_rom(impl))] += 1
 

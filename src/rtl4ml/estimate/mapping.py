@@ -55,7 +55,10 @@ class FamilyCells:
     const_compare_luts: float  # LUTs per bit of a comparison against a constant (CONST_COMPARE_LUT6, _LUT4)
     dsp_a: int  # multiplier operand widths one DSP block takes
     dsp_b: int
-    dsp_adder_share: float  # of the additions right after a DSP product, the share synthesis puts in the block
+    dsp_adder_share: float  # of the additions right after a DSP product in a parallel layer's sum trees, the
+    # share synthesis puts in the block
+    dsp_chains_sums: bool  # a sum of products added one after another puts each addition of a DSP product in
+    # that block (Yosys xilinx_dsp: the DSP48's post-adder, the running sum its C or cascade input)
     carry_save_luts: float  # LUTs per full-adder bit of a one-cycle sum of many products (Yosys maccmap)
     increment_luts: float  # LUTs per bit of a rounding's increment (AMD/Xilinx: the carry chain alone, its
     # LUTs free to compute a gate on the operand; LUT4 families: a CCU2C's or SB_CARRY's LUT)
@@ -118,21 +121,21 @@ _BLOCK_18K = ((512, 36), (1024, 18), (2048, 9), (4096, 4), (8192, 2), (16384, 1)
 CELLS = {
     Family.XILINX: FamilyCells(
         lut_inputs=6, compare_per_lut=2, mux_per_lut=2, select_per_lut=SELECT_PER_LUT6, max_luts=MAX_LUT6,
-        const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.6,
+        const_compare_luts=CONST_COMPARE_LUT6, dsp_a=25, dsp_b=18, dsp_adder_share=0.6, dsp_chains_sums=True,
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_min_piece_bits=0, dsp_signed_only=True,
         dsp_holds_product_register=True, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4)), free_mux_levels=2),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
-        const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0,
+        const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0, dsp_chains_sums=False,
         carry_save_luts=CARRY_SAVE_LUT4, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=130, dsp_min_product_bits=0, dsp_min_piece_bits=0, dsp_signed_only=False,
         dsp_holds_product_register=False, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
         lutram_shapes=((16, 4, 4),)),
     Family.ICE40: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
-        const_compare_luts=CONST_COMPARE_ICE40, dsp_a=16, dsp_b=16, dsp_adder_share=0.0,
+        const_compare_luts=CONST_COMPARE_ICE40, dsp_a=16, dsp_b=16, dsp_adder_share=0.0, dsp_chains_sums=False,
         carry_save_luts=CARRY_SAVE_ICE40, increment_luts=1.0,
         rom_logic_cost=1 / 16, block_cost=66, dsp_min_product_bits=11, dsp_min_piece_bits=11, dsp_signed_only=False,
         dsp_holds_product_register=False, reset_under_enable=True, carry_inverts=False,
@@ -143,6 +146,14 @@ CELLS = {
 def blocks(mem: Memory, shapes: tuple[tuple[int, int], ...]) -> int:
     """Block RAMs holding ``mem`` in the best of the block's aspect ratios."""
     return min(ceil(mem.width / w) * ceil(mem.depth / d) for d, w in shapes)
+
+
+def _in_dsp(multiplier: tuple[int, int, int, bool], cells: FamilyCells) -> bool:
+    """Whether synthesis maps a multiplier (a bits, b bits, product bits, signed) to DSP
+    blocks: its product wide enough, neither operand a single bit (Yosys mul2dsp's
+    DSP_Y_MINWIDTH and DSP_A/B_MINWIDTH)."""
+    a, b, y, _ = multiplier
+    return y >= cells.dsp_min_product_bits and min(a, b) >= 2
 
 
 def _dsps(a: int, b: int, signed: bool, cells: FamilyCells) -> int:
@@ -201,16 +212,22 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     if not (in_dsp and cells.dsp_holds_product_register):
         ff += s.dsp_side_regs
     for key, n in s.product_regs.items():
-        if not (in_dsp and key[2] >= cells.dsp_min_product_bits and cells.dsp_holds_product_register):
+        if not (in_dsp and _in_dsp(key, cells) and cells.dsp_holds_product_register):
             ff += n * key[2]
     for (a, b, y, signed), n in s.multipliers.items():
-        if in_dsp and y >= cells.dsp_min_product_bits:
+        if in_dsp and _in_dsp((a, b, y, signed), cells):
             dsp += n * _dsps(a, b, signed, cells)
+        elif min(a, b) == 1:  # a one-bit operand: a gate (or a negation) per product bit
+            lut += n * y
         else:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
-    for y, bits in s.product_adder_bits.items():  # after a shift or a product in logic: an adder in logic
-        lut += bits * (1.0 - cells.dsp_adder_share if in_dsp and y and y >= cells.dsp_min_product_bits else 1.0)
+    for key, bits in s.product_adder_bits.items():
+        if not (cells.dsp_chains_sums and in_dsp and key is not None and _in_dsp(key, cells)):
+            lut += bits  # after a shift, a gated product or a product in logic: an adder in logic
+    for key, bits in s.base_select_bits.items():
+        if cells.dsp_chains_sums and in_dsp and key is not None and _in_dsp(key, cells):
+            lut += bits  # the block's adder takes the choice as an operand: a LUT per bit
     lut += s.carry_save_bits * cells.carry_save_luts
     for rom, n in s.roms.items():
         if rom.block or _rom_in_block(rom, cells):

@@ -97,7 +97,10 @@ class Structure:
     dsp: bool = False  # multipliers map to DSP blocks
     const_products: Counter = field(default_factory=Counter)  # (x bits, digits, width) -> how many
     dsp_adder_bits: int = 0  # adders right after a DSP product (inside the block where it has an adder)
-    product_adder_bits: Counter = field(default_factory=Counter)  # product bits (0: a shift) -> adder bits right after such products
+    product_adder_bits: Counter = field(default_factory=Counter)  # multiplier key (None: a shift, or a product
+    # gated or shifted on its way) -> adder bits adding such a product to a folded layer's sum
+    base_select_bits: Counter = field(default_factory=Counter)  # the same keys, of each folded sum's first
+    # term -> bits of the sum's choice of its bias or its running sum
     carry_save_bits: int = 0  # operand bits beyond the first two of one-cycle sums of many products
     roms: Counter = field(default_factory=Counter)  # Memory -> how many: constant tables
     rams: Counter = field(default_factory=Counter)  # Memory -> how many: line buffers, FIFOs
