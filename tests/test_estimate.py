@@ -247,7 +247,7 @@ def test_a_kept_plan_is_costed_again_under_another_correction() -> None:
     from rtl4ml.frontends.dispatch import load_model
 
     model = load_model(MLP)
-    kw = dict(precision="fixed<12,4>", reuse_factor=2, device="xc7z020")
+    kw = dict(precision="fixed<12,4>", reuse_factor=2, device="ecp5-85")
     plain = estimate(model, correction=False, **kw).iloc[0]
     learned = estimate(model, **kw).iloc[0]
     assert plain.resources == "analytic" and learned.resources.startswith("learned")
