@@ -222,12 +222,13 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         else:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
-    for key, bits in s.product_adder_bits.items():
-        if not (cells.dsp_chains_sums and in_dsp and key is not None and _in_dsp(key, cells)):
-            lut += bits  # after a shift, a gated product or a product in logic: an adder in logic
-    for key, bits in s.base_select_bits.items():
-        if cells.dsp_chains_sums and in_dsp and key is not None and _in_dsp(key, cells):
-            lut += bits  # the block's adder takes the choice as an operand: a LUT per bit
+    def chained(key) -> bool:  # a folded sum's addition of this product is in its DSP block's adder
+        return cells.dsp_chains_sums and in_dsp and key is not None and _in_dsp(key, cells)
+
+    # after a shift, a gated product or a product in logic: an adder in logic
+    lut += sum(bits for key, bits in s.product_adder_bits.items() if not chained(key))
+    # the choice of bias or running sum before a chained first product: the block's operand, a LUT per bit
+    lut += sum(bits for key, bits in s.base_select_bits.items() if chained(key))
     lut += s.carry_save_bits * cells.carry_save_luts
     for rom, n in s.roms.items():
         if rom.block or _rom_in_block(rom, cells):
