@@ -16,7 +16,7 @@ import rtl4ml
 from rtl4ml.backends.verilog.netlist import bits_for
 from rtl4ml.devices import Family
 from rtl4ml.estimate import estimate
-from rtl4ml.estimate.mapping import CELLS, Cost, _in_dsp, blocks, cost
+from rtl4ml.estimate.mapping import CELLS, Cost, blocks, cost, maps_to_dsp
 from rtl4ml.estimate.structure import Memory, Structure, structure
 from rtl4ml.hw import plan
 from rtl4ml.hw.records import Fifo, Stream
@@ -310,7 +310,7 @@ def test_a_folded_layers_running_sum_is_in_the_dsp_blocks_that_hold_its_products
     s = structure(plan(rtl4ml.convert(chain(layer, shape=(8,)), {"model": {**base, "reuse_factor": 2}})).engines[0])
     acc = sum(s.base_select_bits.values()) // 3
     assert sum(s.product_adder_bits.values()) == 12 * acc and None not in s.product_adder_bits
-    assert all(_in_dsp(k, CELLS[Family.XILINX]) for k in s.product_adder_bits)
+    assert all(maps_to_dsp(k, CELLS[Family.XILINX]) for k in s.product_adder_bits)
     assert cost(s, Family.XILINX).lut < cost(s, Family.XILINX, has_dsp=False).lut
     # folded three times, 8 inputs: a multiplier working for two outputs gates its product into both sums
     s = structure(plan(rtl4ml.convert(chain(layer, shape=(8,)), {"model": {**base, "reuse_factor": 3}})).engines[0])
@@ -319,7 +319,7 @@ def test_a_folded_layers_running_sum_is_in_the_dsp_blocks_that_hold_its_products
     s = structure(plan(rtl4ml.convert(chain(layer, shape=(8,)), {"model": {
         **base, "input": "fixed<3,1>", "weight": "fixed<4,3>", "reuse_factor": 2}})).engines[0])
     assert sum(s.product_adder_bits.values()) and not any(
-        _in_dsp(k, CELLS[Family.XILINX]) for k in s.product_adder_bits if k)
+        maps_to_dsp(k, CELLS[Family.XILINX]) for k in s.product_adder_bits if k)
 
 
 def test_a_folded_layers_operand_selection_counts_each_input_sequence_once() -> None:

@@ -273,15 +273,15 @@ def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -
     ends = np.stack([a * x_lo, a * x_hi, b * x_lo, b * x_hi])
     w_bits_ranged, y_bits = _bits(np.minimum(a, -1), b), _bits(np.minimum(ends.min(axis=0), -1), ends.max(axis=0))
     x_bits_ranged = bits_for(min(x_lo, -1), x_hi)
-    keys: list[tuple | None] = [None] * len(used)  # each working multiplier's key (None: a shift)
-    for mi, wb, yb in zip(np.flatnonzero(used & ~shift).tolist(), w_bits_ranged.tolist(), y_bits.tolist()):
-        keys[mi] = (x_bits_ranged, wb, yb, True)
-        s.multipliers[keys[mi]] += 1
     # each working multiplier's product into its output's sum (the bias or the running sum
     # plus the products in order): a DSP block may take the addition of a product it
     # holds when the product comes to the sum as it is, neither gated nor shifted
-    direct = [k if k is not None and runs[mi] == 1 and impl.arith.product_shift == 0 else None
-              for mi, k in enumerate(keys)]
+    direct: list[tuple | None] = [None] * len(used)  # the multiplier's key where it does
+    for mi, wb, yb in zip(np.flatnonzero(used & ~shift).tolist(), w_bits_ranged.tolist(), y_bits.tolist()):
+        key = (x_bits_ranged, wb, yb, True)
+        s.multipliers[key] += 1
+        if runs[mi] == 1 and impl.arith.product_shift == 0:
+            direct[mi] = key
     for mi in np.flatnonzero(used).tolist():
         s.product_adder_bits[direct[mi]] += acc
     if R > 1:  # each output's first term, after the choice of the bias or the running sum

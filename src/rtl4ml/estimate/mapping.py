@@ -3,8 +3,9 @@
 First-order technology mapping, per family:
 - AMD/Xilinx (LUT6 + CARRY4): an adder or comparator bit is a LUT on the carry chain, two
   2:1 multiplexer bits share a LUT6; a multiplier of up to 25x18 bits is one DSP48 (Yosys
-  0.23 moves about 60 % of the additions that follow products it holds into the DSP48s,
-  none after a product under 9 bits, which stays in logic); a
+  0.23 puts a folded layer's additions of the products a DSP48 holds into its post-adder,
+  and about 60 % of those in a parallel layer's sum trees; a product under 9 bits or with
+  a 1-bit operand stays in logic); a
   soft multiplier about a*b/2 LUTs; distributed RAM in the cheapest of RAM32M (32x6 in
   4 LUTs), RAM64M (64x3 in 4) and RAM128X1D (128x1 in 4), as Yosys maps a memory with one
   write and one read port; a logic ROM one LUT6 per 64 bits (a ROM whose words are known:
@@ -148,7 +149,7 @@ def blocks(mem: Memory, shapes: tuple[tuple[int, int], ...]) -> int:
     return min(ceil(mem.width / w) * ceil(mem.depth / d) for d, w in shapes)
 
 
-def _in_dsp(multiplier: tuple[int, int, int, bool], cells: FamilyCells) -> bool:
+def maps_to_dsp(multiplier: tuple[int, int, int, bool], cells: FamilyCells) -> bool:
     """Whether synthesis maps a multiplier (a bits, b bits, product bits, signed) to DSP
     blocks: its product wide enough, neither operand a single bit (Yosys mul2dsp's
     DSP_Y_MINWIDTH and DSP_A/B_MINWIDTH)."""
@@ -212,10 +213,10 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
     if not (in_dsp and cells.dsp_holds_product_register):
         ff += s.dsp_side_regs
     for key, n in s.product_regs.items():
-        if not (in_dsp and _in_dsp(key, cells) and cells.dsp_holds_product_register):
+        if not (in_dsp and maps_to_dsp(key, cells) and cells.dsp_holds_product_register):
             ff += n * key[2]
     for (a, b, y, signed), n in s.multipliers.items():
-        if in_dsp and _in_dsp((a, b, y, signed), cells):
+        if in_dsp and maps_to_dsp((a, b, y, signed), cells):
             dsp += n * _dsps(a, b, signed, cells)
         elif min(a, b) == 1:  # a one-bit operand: a gate (or a negation) per product bit
             lut += n * y
@@ -223,7 +224,7 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
             lut += n * ceil(a * b * (0.5 if cells.lut_inputs == 6 else 1.0))
     lut += s.dsp_adder_bits * (1.0 - cells.dsp_adder_share if in_dsp else 1.0)
     def chained(key) -> bool:  # a folded sum's addition of this product is in its DSP block's adder
-        return cells.dsp_chains_sums and in_dsp and key is not None and _in_dsp(key, cells)
+        return cells.dsp_chains_sums and in_dsp and key is not None and maps_to_dsp(key, cells)
 
     # after a shift, a gated product or a product in logic: an adder in logic
     lut += sum(bits for key, bits in s.product_adder_bits.items() if not chained(key))
