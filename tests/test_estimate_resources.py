@@ -252,6 +252,18 @@ def test_a_softmax_table_read_in_its_own_cycle_stays_in_logic_on_ecp5() -> None:
         assert row.bram == bram, (n, precision)
 
 
+def test_a_softmax_inverse_table_is_counted_from_its_words_read_at_the_index_register() -> None:
+    """The backend registers the inverse table's clamped index, so synthesis sees a ROM of
+    the words its bits address: 256 words of 18 bits took 66 LUTs on xc7 (Yosys), read at
+    a register; its output register is the table's own."""
+    graph, config = _softmax_layer(2, "fixed<12,1>")
+    (engine,) = plan(rtl4ml.convert(graph, config)).engines
+    (inverse,) = [m for m in structure(engine).roms if m.depth == 256]
+    assert (inverse.address_reg, len(inverse.contents), inverse.out_reg) == (8, 256, True)
+    assert inverse.contents[0] == 1 << 17 and list(inverse.contents) == sorted(inverse.contents, reverse=True)
+    assert 60 <= cost(Structure(roms=Counter({inverse: 1})), Family.XILINX).lut <= 72
+
+
 def test_softmax_with_a_fine_inverse_table_or_a_wide_result_is_estimated() -> None:
     """Shifts that come out negative (the inverse table finer than the exp table's
     fraction bits, a result with more fraction bits than the product) are left shifts."""

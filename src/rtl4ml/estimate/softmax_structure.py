@@ -45,9 +45,14 @@ def _(impl: SoftmaxImpl) -> Structure:
             s.roms[_table_memory(TableFunction.EXP_NEG, impl.exp_table, index.entries, index.seen,
                                  out_reg=regs.exp_read, read_in_cycle=in_cycle or not regs.exp_read,
                                  address_reg=regs.exp_address_bits)] += count
-    size = impl.inv_table.size
-    s.roms[_table_memory(TableFunction.INVERSE, impl.inv_table, size, size, out_reg=regs.inv_read,
-                         read_in_cycle=not regs.inv_read)] += groups
+    inv = _inverse_index(impl)
+    if inv.hi > inv.lo:  # else every total reads one entry: a constant
+        # a ROM of the words the index's bits address, read at its register (if any)
+        words = tuple(int(v) for v in table_values(TableFunction.INVERSE, impl.inv_table,
+                                                   impl.inv_table.precision)[:1 << inv.bits])
+        s.roms[_table_memory(TableFunction.INVERSE, impl.inv_table, len(words), len(words), out_reg=regs.inv_read,
+                             read_in_cycle=not regs.inv_read, address_reg=regs.inv_address_bits,
+                             contents=words)] += groups
     s.reg_bits += groups * regs.logic + impl.output.bits + impl.latency
     s.dsp_side_regs += groups * regs.beside_dsp
     return s
@@ -73,8 +78,8 @@ class SoftmaxRegisters:
     and the products), which a DSP block can hold; whether each table's read is
     registered (the table's own output register); how many of a group's exponentials
     the sum tree first adds in a later cycle than their read (the others are added in
-    the read's cycle); the bits of the register the exp table's address comes straight
-    from (0: logic between them)."""
+    the read's cycle); the bits of the registers the exp and the inverse tables' addresses
+    come straight from (0: logic between them)."""
 
     logic: int
     beside_dsp: int
@@ -82,6 +87,7 @@ class SoftmaxRegisters:
     inv_read: bool
     exp_summed_later: int
     exp_address_bits: int
+    inv_address_bits: int
 
 
 def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegisters:
@@ -101,13 +107,16 @@ def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegist
     i_lo, i_hi = _table_range(TableFunction.INVERSE, impl.inv_table)
     shift, _ = index_scaling(te.frac_bits, impl.inv_table)  # the inverse table's index of the total
     index_bits = bits_for(shift_right(g * e_lo, shift), shift_right(g * e_hi, shift))
+    inv = _inverse_index(impl)
+    inv_index_bits = inv.bits if inv.hi > inv.lo else 0
     drop = te.frac_bits + ti.frac_bits - impl.output.type.frac_bits - 1  # product bits below the rounding bit
     product_bits = bits_for(shift_right(e_lo * i_lo, drop), shift_right(e_hi * i_hi, drop))
     e_bits, e_stages, inv_stages = bits_for(e_lo, e_hi), stages(d.exp, d.product), stages(d.inv, d.product)
     logic = g * stages(0, d.diff) * x_bits  # the inputs, read again by the differences
     logic += tree_registers(g, x_bits, levels, d.diff - d.max)[0]  # the max tree and its result
     logic += g * stages(d.diff, d.exp) * bits_for(0, x_hi - x_lo)  # the differences
-    logic += tree_registers(g, index_bits, levels, d.inv - d.sum, start=d.exp)[0]  # the sum tree and its total
+    logic += tree_registers(g, index_bits, levels, 0, start=d.exp)[0]  # the sum tree
+    logic += stages(d.sum, d.inv) * inv_index_bits  # the inverse table's index, made in the total's cycle
     logic += max(inv_stages - 1, 0) * bits_for(i_lo, i_hi)
     logic += g * max(e_stages - 3, 0) * e_bits  # the exponentials beyond the table's and the DSP's registers
     beside = g * (min(max(e_stages - 1, 0), 2) * e_bits + stages(d.product, d.out) * product_bits)
@@ -115,7 +124,32 @@ def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegist
                 for depth in first_use_depths(g, d.exp))  # a lone one: read by the inverse's index
     # a bare index: the difference's register is the table's address register
     return SoftmaxRegisters(logic, beside, e_stages > 0, inv_stages > 0, later,
-                            bits_for(0, x_hi - x_lo) if bare_exp_index and stages(d.diff, d.exp) > 0 else 0)
+                            bits_for(0, x_hi - x_lo) if bare_exp_index and stages(d.diff, d.exp) > 0 else 0,
+                            inv_index_bits if stages(d.sum, d.inv) > 0 else 0)
+
+
+@dataclass(frozen=True)
+class InverseIndex:
+    """The range of the inverse table's clamped index (``hw``: backends' ``clamped_index``)
+    and the bits of its wire."""
+
+    lo: int
+    hi: int
+
+    @property
+    def bits(self) -> int:
+        return bits_for(self.lo, self.hi)
+
+
+def _inverse_index(impl: SoftmaxImpl) -> InverseIndex:
+    size, g = impl.inv_table.size, impl.group
+    shift, first = index_scaling(impl.exp_table.precision.frac_bits, impl.inv_table)
+    e_lo, e_hi = _table_range(TableFunction.EXP_NEG, impl.exp_table)
+    lo, hi = shift_right(g * e_lo, shift) - first, shift_right(g * e_hi, shift) - first
+    if hi <= 0 or lo >= size - 1 or lo == hi:
+        at = min(max(lo, 0), size - 1)
+        return InverseIndex(at, at)
+    return InverseIndex(max(lo, 0), min(hi, size - 1))
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,44 @@ def relu(m: Module, x: Sig, hint: str) -> Sig:
     return m.wire(hint, width, f"{m.bit(x, x.width - 1)} ? {literal(0, width)} : {m.ref(x, width)}", 0, x.hi)
 
 
+def _entries(fn: TableFunction, table: Table, result: FixedType) -> list[int]:
+    """A table's entries converted to ``result`` (raw integers): the words of its ROM."""
+    return [int(v) for v in result.requantize(table_entries(fn, table), table.precision)]
+
+
+def _scaled_index(m: Module, x: Sig, f: int, table: Table, hint: str) -> tuple[Sig, int, int | None]:
+    """``x`` (``f`` fraction bits) in the table's index steps (a bit slice), the index of
+    the table's first entry in those steps, and the entry the whole range of ``x`` reads
+    if it reads only one (else None)."""
+    shift, first = index_scaling(f, table)
+    scaled = round_shift(m, x, shift, Rounding.TRN, f"{hint}_t")
+    lo, hi = scaled.lo - first, scaled.hi - first
+    one = hi <= 0 or lo >= table.size - 1 or lo == hi
+    return scaled, first, min(max(lo, 0), table.size - 1) if one else None
+
+
+def clamped_index(m: Module, x: Sig, f: int, table: Table, hint: str) -> Sig:
+    """The entry of ``table`` that ``x`` (``f`` fraction bits) reads: a bit slice of ``x``
+    less the table's first index, clamped to the table; a constant where the whole
+    range of ``x`` reads one entry."""
+    scaled, first, one = _scaled_index(m, x, f, table, hint)
+    if one is not None:
+        return m.const(one)
+    return clamp(m, m.linear(f"{hint}_i", [Term(scaled)], const=-first), 0, table.size - 1, f"{hint}_idx")
+
+
+def rom_read(m: Module, idx: Sig, fn: TableFunction, table: Table, result: FixedType, hint: str) -> Sig:
+    """The entry of ``table`` at ``idx`` (:func:`clamped_index`), converted to ``result``:
+    a ROM of the table's words read at the index's bits."""
+    entries = _entries(fn, table, result)
+    if idx.constant is not None:
+        return m.const(entries[idx.constant])
+    bits = (table.size - 1).bit_length()
+    used = entries[idx.lo: idx.hi + 1]
+    rom = m.rom_function((fn, table, result), f"{fn.name.lower()}_rom", bits, result.width, entries)
+    return m.wire(hint, result.width, f"{rom}({m.ref(idx, bits)})", min(used), max(used))
+
+
 def table_lookup(m: Module, x: Sig, f: int, fn: TableFunction, table: Table, result: FixedType, hint: str,
                  select_ends: bool = False) -> Sig:
     """``result.requantize(table entry)`` of the entry ``x`` reads (``emulate.tables``):
@@ -77,18 +115,15 @@ def table_lookup(m: Module, x: Sig, f: int, fn: TableFunction, table: Table, res
     the values already converted to ``result``. With ``select_ends`` the ROM is read at
     the index's low bits instead, and its first or last entry is selected where the
     index lies before or past the table (``hw.table_read``)."""
-    entries = [int(v) for v in result.requantize(table_entries(fn, table), table.precision)]
-    shift, first = index_scaling(f, table)
-    scaled = round_shift(m, x, shift, Rounding.TRN, f"{hint}_t")
+    if not select_ends:
+        return rom_read(m, clamped_index(m, x, f, table, hint), fn, table, result, hint)
+    entries = _entries(fn, table, result)
+    scaled, first, one = _scaled_index(m, x, f, table, hint)
+    if one is not None:
+        return m.const(entries[one])
     lo, hi = scaled.lo - first, scaled.hi - first
-    if hi <= 0 or lo >= table.size - 1 or lo == hi:  # one entry for the whole range
-        return m.const(entries[min(max(lo, 0), table.size - 1)])
     bits = (table.size - 1).bit_length()
     used = entries[max(lo, 0): min(hi, table.size - 1) + 1]
-    if not select_ends:
-        idx = clamp(m, m.linear(f"{hint}_i", [Term(scaled)], const=-first), 0, table.size - 1, f"{hint}_idx")
-        rom = m.rom_function((fn, table, result), f"{fn.name.lower()}_rom", bits, result.width, entries)
-        return m.wire(hint, result.width, f"{rom}({m.ref(idx, bits)})", min(used), max(used))
     rom = m.rom_function((fn, table, result, first % table.size), f"{fn.name.lower()}_rom", bits, result.width,
                          rotated(entries, first))
     expr = f"{rom}({m.ref(scaled, bits)})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ...emulate.tables import TableFunction
 from ...hw.adder_graph import combine_tree
 from ...hw.records import ArgMaxImpl, SoftmaxImpl
-from .activation import table_lookup
+from .activation import clamped_index, rom_read, table_lookup
 from .netlist import Module, Sig, Term, bits_for
 from .pipeline import Stages, pipelined_module
 from .requant import requantize
@@ -81,8 +81,11 @@ def softmax_module(name: str, impl: SoftmaxImpl) -> str:
 
             depth, total = combine_tree([(d.exp, e) for e in es], add)
             assert depth == d.sum
-            inv = table_lookup(m, st.for_depth(total, d.inv), te.frac_bits, TableFunction.INVERSE, impl.inv_table, ti,
-                               f"inv{g}")
+            # the index in the total's cycle: the register after it holds the index, and
+            # the ROM is read at a register (behind the offset and clamp, synthesis maps
+            # them and the ROM as one function, several times larger)
+            idx = st.put(clamped_index(m, total, te.frac_bits, impl.inv_table, f"inv{g}"), d.sum)
+            inv = rom_read(m, st.for_depth(idx, d.inv), TableFunction.INVERSE, impl.inv_table, ti, f"inv{g}")
             inv = st.put(inv, d.inv)
             for k, e in enumerate(es):
                 j = g + k
