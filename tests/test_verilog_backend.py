@@ -236,8 +236,8 @@ def test_a_softmax_reads_its_inverse_table_at_a_register_that_holds_the_clamped_
         design = rtl4ml.convert(g, {"model": {"precision": "fixed<12,1>", "table_size": 256}})
         text = emit(design, plan(design, adder_levels=levels)).text("rtl/sm_s.v")
         (address,) = re.findall(r"inverse_rom\((\w+)\)", text)
-        assert re.search(rf"^\s*reg \[7:0\] {address};$", text, re.M), levels
-        assert re.search(rf"^\s*{address} <= \w+_idx;$", text, re.M), levels
+        assert re.search(rf"^\s*reg \[7:0\] {address};$", text, re.MULTILINE), levels
+        assert re.search(rf"^\s*{address} <= \w+_idx;$", text, re.MULTILINE), levels
 
 
 # ---- whole networks in simulation ----------------------------------------------------
