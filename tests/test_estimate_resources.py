@@ -264,6 +264,22 @@ def test_a_softmax_inverse_table_is_counted_from_its_words_read_at_the_index_reg
     assert 60 <= cost(Structure(roms=Counter({inverse: 1})), Family.XILINX).lut <= 72
 
 
+def test_on_xc7_a_rom_summed_in_the_cycle_of_its_read_spreads_into_the_adder() -> None:
+    """A softmax's exponentials added in the cycle of their read: abc spreads a ROM of at
+    least six address bits into the adder's LUTs on xc7, about a LUT per word bit for each
+    address bit from four up; a shallower ROM, and the LUT4 families, keep the ROM's count."""
+    def luts(depth: int, summed: bool, family: Family) -> int:
+        rom = Memory(18, depth, False, read_in_cycle=True, summed_in_cycle=summed)
+        return cost(Structure(roms=Counter({rom: 2})), family).lut
+
+    for depth, levels in ((32, 0), (64, 2), (128, 3), (256, 4)):
+        assert luts(depth, True, Family.XILINX) - luts(depth, False, Family.XILINX) == 2 * 18 * levels, depth
+        assert luts(depth, True, Family.ECP5) == luts(depth, False, Family.ECP5)
+    graph, config = _softmax_layer(2, "fixed<12,1>")  # the exponentials: 64 words, summed in their read's cycle
+    (engine,) = plan(rtl4ml.convert(graph, config)).engines
+    assert [(m.depth, n) for m, n in structure(engine).roms.items() if m.summed_in_cycle] == [(64, 2)]
+
+
 def test_softmax_with_a_fine_inverse_table_or_a_wide_result_is_estimated() -> None:
     """Shifts that come out negative (the inverse table finer than the exp table's
     fraction bits, a result with more fraction bits than the product) are left shifts."""

@@ -81,6 +81,11 @@ class FamilyCells:
     bram_shapes: tuple[tuple[int, int], ...]  # (depth, width) configurations of one block
     lutram_shapes: tuple[tuple[int, int, int], ...]  # (depth, width, LUTs) of the LUT RAM cells (none: registers)
     free_mux_levels: int = 0  # levels of wide-function multiplexers above the LUTs that are no LUTs (MUXF7, MUXF8)
+    # a logic ROM of at least as many address bits as a LUT has inputs, whose words are added in the cycle of its
+    # read (a softmax's exponentials): abc spreads its upper multiplexer levels into the adder's LUTs, about one
+    # LUT per word bit for each address bit from lut_inputs - 2 up. On xc7, the dataset's 45 softmaxes, 2 such
+    # reads of 64 words: 114 LUTs against 36 for the ROMs alone; none for 16 or 32 words (fitted: xc7 only)
+    summed_rom_spreads: bool = False
 
 
 #: The LUT4 families' constants below were fitted on the training split of the estimator
@@ -126,7 +131,7 @@ CELLS = {
         carry_save_luts=0.0, increment_luts=0.0,
         rom_logic_cost=1 / 64, block_cost=131, dsp_min_product_bits=9, dsp_min_piece_bits=0, dsp_signed_only=True,
         dsp_holds_product_register=True, reset_under_enable=False, carry_inverts=True, bram_shapes=_BLOCK_18K,
-        lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4)), free_mux_levels=2),
+        lutram_shapes=((32, 6, 4), (64, 3, 4), (128, 1, 4)), free_mux_levels=2, summed_rom_spreads=True),
     Family.ECP5: FamilyCells(
         lut_inputs=4, compare_per_lut=1, mux_per_lut=1, select_per_lut=SELECT_PER_LUT4, max_luts=MAX_LUT4,
         const_compare_luts=CONST_COMPARE_LUT4, dsp_a=18, dsp_b=18, dsp_adder_share=0.0, dsp_chains_sums=False,
@@ -240,6 +245,9 @@ def cost(s: Structure, family: Family, has_dsp: bool = True) -> Cost:
         else:
             lut += n * (rom_luts(rom.contents, cells.lut_inputs, cells.free_mux_levels) if rom.contents
                         else _rom_luts(rom, cells))
+            address = (rom.depth - 1).bit_length()
+            if rom.summed_in_cycle and cells.summed_rom_spreads and address >= cells.lut_inputs:
+                lut += n * rom.width * (address - cells.lut_inputs + 2)
             ff += (n * rom.width) if rom.out_reg else 0
     for ram, n in s.rams.items():
         if ram.block:

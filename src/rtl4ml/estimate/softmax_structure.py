@@ -44,7 +44,7 @@ def _(impl: SoftmaxImpl) -> Structure:
         if count:
             s.roms[_table_memory(TableFunction.EXP_NEG, impl.exp_table, index.entries, index.seen,
                                  out_reg=regs.exp_read, read_in_cycle=in_cycle or not regs.exp_read,
-                                 address_reg=regs.exp_address_bits)] += count
+                                 address_reg=regs.exp_address_bits, summed_in_cycle=in_cycle)] += count
     inv = _inverse_index(impl)
     if inv.hi > inv.lo:  # else every total reads one entry: a constant
         # a ROM of the words the index's bits address, read at its register (if any)

@@ -50,7 +50,8 @@ class Memory:
     inside the block RAM when the ROM maps to one, flip-flops otherwise. ``read_in_cycle``:
     its output is also used in the cycle of the read, so a block RAM can take only an
     address register: ``address_reg`` bits straight before it (0: none, the ROM stays in
-    logic, as no block RAM reads asynchronously).
+    logic, as no block RAM reads asynchronously). ``summed_in_cycle``: an adder adds its
+    words in the cycle of the read.
     """
 
     width: int
@@ -63,6 +64,7 @@ class Memory:
     read_in_cycle: bool = False
     address_reg: int = 0
     contents: tuple[int, ...] = ()  # a table's words as its ROM holds them (raw integers; empty: unknown)
+    summed_in_cycle: bool = False
 
     @property
     def seen(self) -> Memory:
