@@ -37,16 +37,15 @@ def _(impl: SoftmaxImpl) -> Structure:
     s.multipliers[t_bits, t_inv, t_bits + t_inv, False] += n  # unsigned
     s.dsp = True  # '*' operators: the tool maps them to DSP blocks
     conversion(s, n, y_bits)
-    index = _exp_index(impl)
-    regs = _softmax_registers(impl, index.bare)
+    index, inv = _exp_index(impl), _inverse_index(impl)
+    regs = _softmax_registers(impl, index.bare, inv)
     later = groups * regs.exp_summed_later
     for count, in_cycle in ((later, False), (n - later, True)):
         if count:
             s.roms[_table_memory(TableFunction.EXP_NEG, impl.exp_table, index.entries, index.seen,
                                  out_reg=regs.exp_read, read_in_cycle=in_cycle or not regs.exp_read,
                                  address_reg=regs.exp_address_bits, summed_in_cycle=in_cycle)] += count
-    inv = _inverse_index(impl)
-    if inv.hi > inv.lo:  # else every total reads one entry: a constant
+    if inv.bits:  # else every total reads one entry: a constant
         # a ROM of the words the index's bits address, read at its register (if any)
         words = tuple(int(v) for v in table_values(TableFunction.INVERSE, impl.inv_table,
                                                    impl.inv_table.precision)[:1 << inv.bits])
@@ -90,11 +89,12 @@ class SoftmaxRegisters:
     inv_address_bits: int
 
 
-def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegisters:
+def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool, inv: InverseIndex) -> SoftmaxRegisters:
     """As the emitter's stages place them: each value is carried from the cycle that
     makes it to the last cycle that reads it, in the bits a later table index or
     conversion reads (synthesis removes the others). ``bare_exp_index``: the exp table's
-    index is a bit slice of the difference (:class:`ExpIndex`)."""
+    index is a bit slice of the difference (:class:`ExpIndex`); ``inv``: the inverse
+    table's index, registered in place of the total."""
     d, g, levels = impl.depths, impl.group, impl.adder_levels
 
     def stages(made: int, used: int) -> int:
@@ -107,8 +107,6 @@ def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegist
     i_lo, i_hi = _table_range(TableFunction.INVERSE, impl.inv_table)
     shift, _ = index_scaling(te.frac_bits, impl.inv_table)  # the inverse table's index of the total
     index_bits = bits_for(shift_right(g * e_lo, shift), shift_right(g * e_hi, shift))
-    inv = _inverse_index(impl)
-    inv_index_bits = inv.bits if inv.hi > inv.lo else 0
     drop = te.frac_bits + ti.frac_bits - impl.output.type.frac_bits - 1  # product bits below the rounding bit
     product_bits = bits_for(shift_right(e_lo * i_lo, drop), shift_right(e_hi * i_hi, drop))
     e_bits, e_stages, inv_stages = bits_for(e_lo, e_hi), stages(d.exp, d.product), stages(d.inv, d.product)
@@ -116,7 +114,7 @@ def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegist
     logic += tree_registers(g, x_bits, levels, d.diff - d.max)[0]  # the max tree and its result
     logic += g * stages(d.diff, d.exp) * bits_for(0, x_hi - x_lo)  # the differences
     logic += tree_registers(g, index_bits, levels, 0, start=d.exp)[0]  # the sum tree
-    logic += stages(d.sum, d.inv) * inv_index_bits  # the inverse table's index, made in the total's cycle
+    logic += stages(d.sum, d.inv) * inv.bits  # the inverse table's index, made in the total's cycle
     logic += max(inv_stages - 1, 0) * bits_for(i_lo, i_hi)
     logic += g * max(e_stages - 3, 0) * e_bits  # the exponentials beyond the table's and the DSP's registers
     beside = g * (min(max(e_stages - 1, 0), 2) * e_bits + stages(d.product, d.out) * product_bits)
@@ -125,20 +123,21 @@ def _softmax_registers(impl: SoftmaxImpl, bare_exp_index: bool) -> SoftmaxRegist
     # a bare index: the difference's register is the table's address register
     return SoftmaxRegisters(logic, beside, e_stages > 0, inv_stages > 0, later,
                             bits_for(0, x_hi - x_lo) if bare_exp_index and stages(d.diff, d.exp) > 0 else 0,
-                            inv_index_bits if stages(d.sum, d.inv) > 0 else 0)
+                            inv.bits if stages(d.sum, d.inv) > 0 else 0)
 
 
 @dataclass(frozen=True)
 class InverseIndex:
-    """The range of the inverse table's clamped index (``hw``: backends' ``clamped_index``)
-    and the bits of its wire."""
+    """The range of the inverse table's clamped index, as the backend's ``clamped_index``
+    makes it from the total, and the bits of its wire (0: a constant, every total reads
+    one entry)."""
 
     lo: int
     hi: int
 
     @property
     def bits(self) -> int:
-        return bits_for(self.lo, self.hi)
+        return bits_for(self.lo, self.hi) if self.hi > self.lo else 0
 
 
 def _inverse_index(impl: SoftmaxImpl) -> InverseIndex:
