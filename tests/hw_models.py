@@ -101,3 +101,9 @@ def random_branched_case(seed: int):
             newest = f"cat{k}"
     graph = Graph(nodes, [newest], name=f"branchy{seed}")
     return graph, {"model": {"weight": "fixed<7,2>", "input": "fixed<10,4>", "result": "fixed<13,5>"}, "layers": layers}
+
+
+def softmax_layer(n: int, precision: str) -> tuple[Graph, dict]:
+    """A softmax over ``n`` inputs of ``precision`` with 256-entry tables."""
+    graph = Graph([Node("x", Input((n,))), Node("s", Softmax(), ("x",))], ["s"], "sm")
+    return graph, {"model": {"precision": precision, "table_size": 256}}
