@@ -8,7 +8,6 @@ structure (:mod:`.structure`) mapped onto the device family's cells (:mod:`.mapp
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -18,6 +17,7 @@ from ..devices import Family
 from ..errors import Rtl4mlError
 from ..hw import plan, solve_batch
 from ..hw.records import HwPlan
+from ..util.recent import Recent
 from .correction import CORRECTED, Correction, feature_row, layer_kind, load_correction
 from .grid import GRID_KEYS, HwPoint, ReadPoint, check_keys, hw_points, read_points
 from .mapping import ZERO, Cost, cost
@@ -84,7 +84,7 @@ class Converter:
     def __init__(self, imported, calibration=None):
         self.imported, self.calibration = imported, calibration
         self._designs: dict[str, object] = {}
-        self._planned: OrderedDict[str, Planned] = OrderedDict()
+        self._planned: Recent[str, Planned] = Recent(PLANS_KEPT)
 
     def known(self, design) -> None:
         """Reuse ``design`` (already converted) for its config's types."""
@@ -100,10 +100,11 @@ class Converter:
 
     def planned(self, point: HwPoint) -> Planned:
         key = repr(point.config)
-        if key not in self._planned:
-            self._keep(key, plan_point(self, point))
-        self._planned.move_to_end(key)
-        return replace(self._planned[key], point=point)
+        planned = self._planned.get(key)
+        if planned is None:
+            planned = plan_point(self, point)
+            self._planned.put(key, planned)
+        return replace(planned, point=point)
 
     def plan_ahead(self, points) -> None:
         """Plan the points not planned yet, the adder graphs they need that no process
@@ -120,20 +121,15 @@ class Converter:
             for key, point in fresh.items():
                 planned = plan_point(self, point, batch)
                 if planned is not None:
-                    self._keep(key, planned)
+                    self._planned.put(key, planned)
         solve_batch.solve_all(batch)
 
-    def _keep(self, key: str, planned: Planned) -> None:
-        self._planned[key] = planned
-        while len(self._planned) > PLANS_KEPT:
-            self._planned.popitem(last=False)
 
-
-#: converters of the imported models estimated last, so that a model estimated again
-#: (one configuration at a time, as a search does) is not converted and planned again
-_RECENT: OrderedDict[tuple[int, int], Converter] = OrderedDict()
 RECENT_MODELS = 4
 PLANS_KEPT = 20_000
+#: converters of the imported models estimated last, so that a model estimated again
+#: (one configuration at a time, as a search does) is not converted and planned again
+_RECENT: Recent[tuple[int, int], Converter] = Recent(RECENT_MODELS)
 
 
 def clear_cache() -> None:
@@ -146,10 +142,8 @@ def converter_for(imported, calibration) -> Converter:
     key = (id(imported), id(calibration))
     conv = _RECENT.get(key)
     if conv is None or conv.imported is not imported or conv.calibration is not calibration:
-        conv = _RECENT[key] = Converter(imported, calibration)
-        while len(_RECENT) > RECENT_MODELS:
-            _RECENT.popitem(last=False)
-    _RECENT.move_to_end(key)
+        conv = Converter(imported, calibration)
+        _RECENT.put(key, conv)
     return conv
 
 

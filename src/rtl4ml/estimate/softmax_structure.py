@@ -12,6 +12,7 @@ from ..emulate.tables import TableFunction, index_scaling
 from ..hw.adder_graph import combine_tree
 from ..hw.cycles import cycle_of
 from ..hw.records import SoftmaxImpl
+from ..hw.table_read import single_entry
 from ..ir import Table
 from .live_bits import table_lanes, table_values
 from .structure import (
@@ -145,10 +146,8 @@ def _inverse_index(impl: SoftmaxImpl) -> InverseIndex:
     shift, first = index_scaling(impl.exp_table.precision.frac_bits, impl.inv_table)
     e_lo, e_hi = _table_range(TableFunction.EXP_NEG, impl.exp_table)
     lo, hi = shift_right(g * e_lo, shift) - first, shift_right(g * e_hi, shift) - first
-    if hi <= 0 or lo >= size - 1 or lo == hi:
-        at = min(max(lo, 0), size - 1)
-        return InverseIndex(at, at)
-    return InverseIndex(max(lo, 0), min(hi, size - 1))
+    one = single_entry(lo, hi, size)
+    return InverseIndex(one, one) if one is not None else InverseIndex(max(lo, 0), min(hi, size - 1))
 
 
 @dataclass(frozen=True)

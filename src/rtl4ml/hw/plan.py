@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -13,6 +12,7 @@ from ..errors import ConfigError, UnsupportedError
 from ..fixed import Overflow
 from ..ir import ActivationKind, Node
 from ..ir import ops as O
+from ..util.recent import Recent
 from .adder_graph import STAND_IN, AdderGraph, build_adder_graph, tree_depth
 from .cycles import (
     DEFAULT_ADDER_LEVELS,
@@ -137,23 +137,19 @@ def _folding(design, node: Node, n_mult: int, pe_simd: tuple[int, int] = (0, 0))
     return strategy, reuse
 
 
-#: adder graphs of the matrices planned last, by (integers, shape, input range, optimizer)
-_graphs: OrderedDict[tuple, AdderGraph] = OrderedDict()
 GRAPHS_KEPT = 64
+#: adder graphs of the matrices planned last, by (integers, shape, input range, optimizer)
+_graphs: Recent[tuple, AdderGraph] = Recent(GRAPHS_KEPT)
 
 
 def adder_graph_for(arith: LinearArith, optimizer: str = "auto") -> AdderGraph:
     w = np.ascontiguousarray(arith.weight, dtype=np.int64)
     key = (w.tobytes(), w.shape, arith.x_lo, arith.x_hi, optimizer)
     graph = _graphs.get(key)
-    if graph is not None:
-        _graphs.move_to_end(key)
-        return graph
-    graph = build_adder_graph(w, arith.x_lo, arith.x_hi, optimizer)
-    if graph.source != STAND_IN:  # a stand-in is asked for again once its matrix is solved
-        _graphs[key] = graph
-        while len(_graphs) > GRAPHS_KEPT:
-            _graphs.popitem(last=False)
+    if graph is None:
+        graph = build_adder_graph(w, arith.x_lo, arith.x_hi, optimizer)
+        if graph.source != STAND_IN:  # a stand-in is asked for again once its matrix is solved
+            _graphs.put(key, graph)
     return graph
 
 

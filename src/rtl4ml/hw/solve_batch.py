@@ -20,7 +20,6 @@ import queue
 import subprocess
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,13 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..util.recent import Recent
+
 #: worker processes of a batch (None: one per core this process may run on)
 PROCESSES: int | None = None
 #: graphs kept in memory (the store keeps the slow ones on disk)
 REMEMBERED = 64
 _WORKER = Path(__file__).with_name("_solver_worker.py")
 
-_known: OrderedDict[str, object] = OrderedDict()
+_known: Recent[str, object] = Recent(REMEMBERED)
 
 
 @dataclass
@@ -52,19 +53,12 @@ _collecting: ContextVar[Batch | None] = ContextVar("rtl4ml_solve_batch", default
 
 def recall(key: str | None):
     """The graph solved or read under ``key`` in this process, or None."""
-    graph = _known.get(key) if key is not None else None
-    if graph is not None:
-        _known.move_to_end(key)
-    return graph
+    return _known.get(key) if key is not None else None
 
 
 def remember(key: str | None, graph) -> None:
-    if key is None:
-        return
-    _known[key] = graph
-    _known.move_to_end(key)
-    while len(_known) > REMEMBERED:
-        _known.popitem(last=False)
+    if key is not None:
+        _known.put(key, graph)
 
 
 def forget() -> None:

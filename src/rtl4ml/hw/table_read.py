@@ -1,4 +1,4 @@
-"""How an element-wise activation's table is read in hardware.
+"""How a table is read in hardware: an element-wise activation's, and which entry any table reads.
 
 A table of up to :data:`SELECTED_ENDS_MAX_DEPTH` entries is read at the low bits of its
 unclamped index, by a ROM rotated so that no adder forms them (:func:`rotated`), and its
@@ -24,6 +24,14 @@ SELECTED_ENDS_MAX_DEPTH = 64
 def selects_ends(table: Table) -> bool:
     """Whether an activation reads ``table`` by selecting its end entries."""
     return table.size <= SELECTED_ENDS_MAX_DEPTH
+
+
+def single_entry(lo: int, hi: int, size: int) -> int | None:
+    """The entry of a table of ``size`` entries that every index in ``lo .. hi`` (before
+    clamping to the table) reads, or None when they read several."""
+    if hi <= 0 or lo >= size - 1 or lo == hi:
+        return min(max(lo, 0), size - 1)
+    return None
 
 
 def rotated(entries: list[int], first: int) -> list[int]:

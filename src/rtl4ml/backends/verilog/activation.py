@@ -14,7 +14,7 @@ from ...emulate.tables import (
 from ...errors import UnsupportedError
 from ...fixed import FixedType, Overflow, Rounding
 from ...hw.adder_graph import csd_digits
-from ...hw.table_read import rotated, selects_ends
+from ...hw.table_read import rotated, selects_ends, single_entry
 from ...ir import Activation, ActivationKind, Table
 from .netlist import Module, Sig, Term, bits_for, literal
 from .requant import _above, overflow, requantize, round_shift
@@ -81,9 +81,7 @@ def _scaled_index(m: Module, x: Sig, f: int, table: Table, hint: str) -> tuple[S
     if it reads only one (else None)."""
     shift, first = index_scaling(f, table)
     scaled = round_shift(m, x, shift, Rounding.TRN, f"{hint}_t")
-    lo, hi = scaled.lo - first, scaled.hi - first
-    one = hi <= 0 or lo >= table.size - 1 or lo == hi
-    return scaled, first, min(max(lo, 0), table.size - 1) if one else None
+    return scaled, first, single_entry(scaled.lo - first, scaled.hi - first, table.size)
 
 
 def clamped_index(m: Module, x: Sig, f: int, table: Table, hint: str) -> Sig:
