@@ -1,6 +1,6 @@
 """How accurate ``rtl4ml.estimate`` is on designs never used in training.
 
-Run: python benchmarks/estimator_accuracy.py [--data DIR_OR_PARQUET] [--hold-out 5] [--networks]
+Run: python benchmarks/estimator_accuracy.py [--data DIR_OR_PARQUET] [--hold-out 5] [--max-seed N] [--networks]
 
 1. The held-out split of the measured dataset (default benchmarks/data/estimator.parquet,
    made with ``rtl4ml dataset generate``; every 5th seed is held out, and the shipped
@@ -41,14 +41,18 @@ def scores(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
 DEVICE = {"xc7": "xc7a100t", "ecp5": "ecp5-85", "ice40": "ice40up5k"}
 
 
-def held_out_report(data, hold_out: int) -> None:
-    """Every held-out design through ``rtl4ml.estimate`` itself (with and without the
-    learned correction) against what Yosys and Verilator measured."""
+def held_out_report(data, hold_out: int, max_seed: int | None = None) -> None:
+    """Every held-out design (with a seed up to ``max_seed``, if given) through
+    ``rtl4ml.estimate`` itself (with and without the learned correction) against what
+    Yosys and Verilator measured."""
     import rtl4ml
 
     table = read_table(data, hold_out, "test")
+    if max_seed is not None:
+        table = table[table.seed <= max_seed]
     correction = load_correction()
-    print(f"1. held-out designs: {len(table)} (every {hold_out}th seed of {data}); correction trained on "
+    seeds = "" if max_seed is None else f", seeds up to {max_seed}"
+    print(f"1. held-out designs: {len(table)} (every {hold_out}th seed of {data}{seeds}); correction trained on "
           f"{correction.designs if correction else 0} designs")
     cycles_ok, rows, learned_rows = 0, {}, {}
     for _, rec in table.iterrows():
@@ -126,10 +130,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--hold-out", type=int, default=5)
+    ap.add_argument("--max-seed", type=int, default=None, help="only the held-out designs up to this seed")
     ap.add_argument("--networks", action="store_true")
     args = ap.parse_args()
     warnings.simplefilter("ignore", PrecisionWarning)
-    held_out_report(args.data, args.hold_out)
+    held_out_report(args.data, args.hold_out, args.max_seed)
     if args.networks:
         networks_report()
 

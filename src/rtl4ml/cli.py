@@ -361,10 +361,10 @@ def estimator_train(
     target = out or (data if data.is_dir() else data.parent) / "correction.json"
     correction, report = train_file(data, target, hold_out)
     typer.echo(f"wrote {target}: trained on {correction.designs} designs")
-    for (family, resource), (before, after) in sorted(report.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
-        use = "corrected" if after < before else "left analytic"
-        typer.echo(f"  {family.value} {resource}: cross-validated sMAPE {before:.1f} % analytic, "
-                   f"{after:.1f} % learned: {use}")
+    for (family, resource), s in sorted(report.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
+        use = "corrected" if s.corrects else "left analytic"
+        typer.echo(f"  {family.value} {resource}: cross-validated sMAPE {s.analytic:.1f} % analytic, "
+                   f"{s.learned:.1f} % learned ({s.fit.loss.replace('_', ' ')}): {use}")
 
 
 def main() -> None:
