@@ -82,6 +82,25 @@ def test_an_average_over_nine_divides_by_a_constant_product() -> None:
     assert div.division.den == 9 and parts.compare_bits >= 5  # 2 * rem against 9
 
 
+def test_a_division_adds_its_offset_from_the_offsets_lowest_one_and_reads_q_times_den_below_den() -> None:
+    """Sums of nine in [-1152, 1143] (2 fraction bits) to fixed<8,2>: num = sum << 4, made
+    non-negative by the offset 0x4800, 16 bits. Below the offset's lowest one bit (11) the
+    sum passes through: a 5-bit adder. The quotient times 9 is read only at the
+    remainder's 4 bits (Yosys drops the rest). Then the 4-bit remainder and the 12-bit
+    quotient plus its rounding carry."""
+    from rtl4ml.estimate.structure import division
+    from rtl4ml.fixed import FixedType
+    from rtl4ml.hw.divide import const_division
+
+    y = FixedType.parse("fixed<8,2>")
+    div = const_division(-1152, 1143, 2, 9, y)
+    assert (div.shift_left, div.offset) == (4, 0x4800)
+    s = Structure()
+    division(s, 1, -1152, 1143, div, y)
+    assert s.adder_bits == 5 + 4 + 12
+    assert s.const_products[12, 2, 4] == 1  # q (12 bits) * 9 = q + (q << 3), 4 bits kept
+
+
 def test_a_constant_product_of_a_wide_input_is_shift_and_add() -> None:
     """A 12-bit input times a constant of 3 signed digits, 16 bits wide: two carry-chain
     adders on the carry chain (one LUT per bit; a CCU2C per two bits on ECP5); an input of at most lut_inputs + 2 bits makes each product bit one wide LUT

@@ -190,14 +190,15 @@ def division(s: Structure, elements: int, lo: int, hi: int, div: ConstDivision, 
     lo, hi = lo << div.shift_left, hi << div.shift_left
     pos_hi = hi + div.offset
     pos_bits = bits_for(0, pos_hi)
-    if div.offset:
-        s.adder_bits += elements * pos_bits
+    if div.offset:  # below the offset's lowest one bit (or the sum's) one operand is zero: no adder
+        s.adder_bits += elements * max(pos_bits - max((div.offset & -div.offset).bit_length() - 1, div.shift_left), 0)
     q_lo, q_hi = (lo + div.offset) // div.den, pos_hi // div.den
     if q_hi:
         s.const_products[pos_bits, len(csd_digits(div.mult)), bits_for(0, pos_hi * div.mult)] += elements
     q_bits = bits_for(0, q_hi)
-    s.const_products[q_bits, len(csd_digits(div.den)), bits_for(0, q_hi * div.den)] += elements
     r_bits = bits_for(0, div.den - 1)
+    # q * den: the remainder reads only its bits below the divisor's (Yosys drops the rest)
+    s.const_products[q_bits, len(csd_digits(div.den)), min(bits_for(0, q_hi * div.den), r_bits)] += elements
     s.adder_bits += elements * r_bits  # the remainder: only the bits below the divisor
     rounds = y.rounding is not Rounding.TRN
     if rounds:
