@@ -466,3 +466,19 @@ def test_a_bias_adder_starts_at_the_lowest_bit_both_operands_have() -> None:
     biased = structure(plan(rtl4ml.convert(*_pairs(-1.0, (1.0, -2.0)))).engines[0])
     assert plain.adder_bits == 2 * 9  # the two differences only
     assert biased.adder_bits == 2 * 9 + 2 * 10
+
+
+def test_an_output_a_relu_makes_constant_has_no_bias_adder() -> None:
+    """x1 + x2 - 300 of 8-bit integers never exceeds -46: its ReLU is the constant 0 (the
+    emitter writes it so, and Yosys removes the adder); with -100 instead the bias is
+    added from its lowest one bit (2) up, 8 of the sum's 10 bits."""
+    def layer(bias: float):
+        weight = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+        dense = Dense(weight, np.array([0.0, bias]), Activation(K.RELU))
+        graph = Graph([Node("x", Input((3,))), Node("d", dense, ("x",))], ["d"], "pairs")
+        config = {"model": {"input": "fixed<8,8>", "weight": "fixed<8,8>", "bias": "fixed<12,12>",
+                            "result": "fixed<10,10>"}}
+        return structure(plan(rtl4ml.convert(graph, config)).engines[0])
+
+    assert layer(-300.0).adder_bits == 2 * 9  # the graph's two sums only
+    assert layer(-100.0).adder_bits == 2 * 9 + 8

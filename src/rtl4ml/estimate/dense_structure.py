@@ -196,15 +196,17 @@ def _bias_adder_bits(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], bia
     the emitter writes them: ``±(value << shift) + bias``, the value's bits below
     ``shift`` zeros. Below the bias's lowest one bit or the value's lowest bit, whichever
     is higher, one operand is zero: no carry, no adder; a bias that only fills the
-    value's zero bits, added to the value as it is, needs none at all."""
+    value's zero bits, added to the value as it is, needs none at all. An output a ReLU
+    makes constant has no adder (Yosys removes it)."""
     a, g = impl.arith, impl.graph
     _, exps, _ = _graph_values(g, a.x_lo, a.x_hi)
     kept, _ = _signs(g, biases)
     lo, hi = ranges
+    live = _live_outputs(impl, ranges, biases)
     total = 0
     for j, ref in enumerate(g.outputs):
         b = int(biases[j])
-        if ref is None:
+        if ref is None or not live[j]:
             continue  # a constant
         neg = kept[ref.idx] ^ ref.neg
         shift = max(int(exps[ref.idx]) + ref.shift + a.product_shift, 0)
@@ -214,6 +216,16 @@ def _bias_adder_bits(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], bia
         width = bits_for(shift_right(int(lo[j]), -a.product_shift) + b, shift_right(int(hi[j]), -a.product_shift) + b)
         total += max(width - start, 1)
     return total
+
+
+def _live_outputs(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases) -> list[bool]:
+    """Per output, whether it varies: a ReLU of a sum never above zero is the constant 0."""
+    a = impl.arith
+    if a.activation is None or a.activation.kind is not ActivationKind.RELU or not a.exact:
+        return [True] * a.n_out
+    shift, hi = a.product_shift, ranges[1]
+    return [(int(hi[j]) << shift if shift >= 0 else shift_right(int(hi[j]), -shift)) + int(biases[j]) > 0
+            for j in range(a.n_out)]
 
 
 def _output_conversion(s: Structure, impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases,
