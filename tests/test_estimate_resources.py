@@ -54,6 +54,17 @@ def test_lut_ram_takes_the_cheapest_cell() -> None:
     assert luts(54, 5, Family.ECP5) == 14 * 4
 
 
+def test_a_logic_rom_of_unknown_words_costs_its_lut_tree_whose_wide_muxes_are_free_on_xc7() -> None:
+    """Each bit of a 256-word ROM: four 64-word LUT6s whose MUXF7/F8 take no LUT on xc7
+    (a 512-word one: one LUT more, the third level's multiplexer); on ECP5 each bit of a
+    64-word ROM: four LUT4s and three multiplexers."""
+    def luts(depth, family):
+        return cost(Structure(roms=Counter({Memory(12, depth, False): 1})), family).lut
+
+    assert [luts(d, Family.XILINX) for d in (64, 128, 256, 512)] == [12, 2 * 12, 4 * 12, 9 * 12]
+    assert luts(64, Family.ECP5) == 7 * 12
+
+
 def _pool(kind: PoolKind, size: int, channels: int) -> Graph:
     pool = Pool(kind, (size, size), (size, size), ((0, 0), (0, 0)))
     return Graph([Node("x", Input((8, 12, channels))), Node("p", pool, ("x",))], ["p"], "pool")

@@ -180,8 +180,9 @@ def _rom_luts(mem: Memory, cells: FamilyCells) -> int:
     if mem.depth <= 2:
         return 0  # each bit is a constant, the address bit or its inverse
     words_per_lut = 1 << cells.lut_inputs
-    per_bit = ceil(mem.depth / words_per_lut)
-    per_bit += per_bit - 1 if per_bit > 1 else 0  # LUTs plus the mux tree
+    leaves = ceil(mem.depth / words_per_lut)
+    # LUTs plus the mux tree above them, its lowest free_mux_levels levels no LUTs (MUXF7/F8)
+    per_bit = leaves + max(ceil(leaves / (1 << cells.free_mux_levels)) - 1, 0)
     # a shallow ROM's bits are functions of few address bits: equal ones are one LUT
     distinct = (1 << mem.depth) if mem.depth < 16 else mem.width
     return min(mem.width, distinct) * per_bit
