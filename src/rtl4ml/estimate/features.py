@@ -8,7 +8,7 @@ from .structure import Structure
 #: structure features, in the order the learned correction reads them
 STRUCTURE_FEATURES = ("adder_bits", "mux_bits", "gate_bits", "select_bits", "compare_bits", "reg_bits", "mult_count",
                       "mult_bits", "rom_bits", "rom_words", "ram_bits", "block_ram_bits", "dsp_adder_bits",
-                      "const_product_bits", "dsp")
+                      "const_product_bits", "dsp", "rom_clamp_bits")
 
 
 def structure_features(s: Structure) -> dict[str, float]:
@@ -29,4 +29,5 @@ def structure_features(s: Structure) -> dict[str, float]:
         "dsp_adder_bits": s.dsp_adder_bits + sum(s.product_adder_bits.values()),
         "const_product_bits": sum(n * d * w for (_, d, w), n in s.const_products.items()),
         "dsp": float(s.dsp),
+        "rom_clamp_bits": sum(n * m.width * m.clamp_bits for m, n in s.roms.items()),
     }

@@ -45,7 +45,8 @@ def _(impl: SoftmaxImpl) -> Structure:
         if count:
             s.roms[_table_memory(TableFunction.EXP_NEG, impl.exp_table, index.entries, index.seen,
                                  out_reg=regs.exp_read, read_in_cycle=in_cycle or not regs.exp_read,
-                                 address_reg=regs.exp_address_bits, summed_in_cycle=in_cycle)] += count
+                                 address_reg=regs.exp_address_bits, summed_in_cycle=in_cycle,
+                                 clamp_bits=index.clamp_bits)] += count
     if inv.bits:  # else every total reads one entry: a constant
         # a ROM of the words the index's bits address, read at its register (if any)
         words = tuple(int(v) for v in table_values(TableFunction.INVERSE, impl.inv_table,
@@ -156,23 +157,26 @@ class ExpIndex:
     the largest index, or every ``2**k``-th when the index is the difference shifted left
     by ``k``, and the last entry when it is clamped); ``seen``, the entries synthesis sees
     (below the address's constant upper bits); ``bare``, the index is a bit slice of the
-    difference (no offset, no clamp)."""
+    difference (no offset, no clamp); ``clamp_bits``, the bits of the difference's index
+    above the table's address that its clamp reads."""
 
     entries: int
     seen: int
     bare: bool
+    clamp_bits: int = 0
 
 
 def _exp_index(impl: SoftmaxImpl) -> ExpIndex:
     size = impl.exp_table.size
     shift, first = index_scaling(impl.input.type.frac_bits, impl.exp_table)
     if first != 0:
-        return ExpIndex(size, size, False)
+        return ExpIndex(size, size, False)  # not a bit slice: the clamp reads the whole difference
     last = shift_right(impl.input.raw_hi - impl.input.raw_lo, shift)
     step = 1 << max(-shift, 0)
     entries = min(last, size - 1) // step + 1 + (last >= size and (size - 1) % step != 0)
     bare = last < size
-    return ExpIndex(entries, 1 << last.bit_length() if bare else size, bare)
+    clamp_bits = 0 if bare else max(last.bit_length() - (size - 1).bit_length(), 0)
+    return ExpIndex(entries, 1 << last.bit_length() if bare else size, bare, clamp_bits)
 
 
 def first_use_depths(n: int, start: int) -> list[int | None]:

@@ -51,7 +51,8 @@ class Memory:
     its output is also used in the cycle of the read, so a block RAM can take only an
     address register: ``address_reg`` bits straight before it (0: none, the ROM stays in
     logic, as no block RAM reads asynchronously). ``summed_in_cycle``: an adder adds its
-    words in the cycle of the read.
+    words in the cycle of the read. ``clamp_bits``: its index is clamped to the table from
+    that many more bits (synthesis may merge clamp and ROM into one function of them all).
     """
 
     width: int
@@ -65,6 +66,7 @@ class Memory:
     address_reg: int = 0
     contents: tuple[int, ...] = ()  # a table's words as its ROM holds them (raw integers; empty: unknown)
     summed_in_cycle: bool = False
+    clamp_bits: int = 0
 
     @property
     def seen(self) -> Memory:
