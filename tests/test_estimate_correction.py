@@ -34,7 +34,7 @@ def doubling(families=(Family.XILINX,), seen: float = 100.0, kinds=LAYER_KINDS) 
                       {f: frozenset(kinds) for f in families}, 10)
 
 
-@pytest.mark.parametrize("loss", [f.loss for f in FITS])
+@pytest.mark.parametrize("loss", sorted({f.loss for f in FITS}))
 def test_exported_trees_predict_what_sklearn_predicts(loss: str) -> None:
     from sklearn.ensemble import GradientBoostingRegressor
 

@@ -364,7 +364,7 @@ def estimator_train(
     for (family, resource), s in sorted(report.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
         use = "corrected" if s.corrects else "left analytic"
         typer.echo(f"  {family.value} {resource}: cross-validated sMAPE {s.analytic:.1f} % analytic, "
-                   f"{s.learned:.1f} % learned ({s.fit.loss.replace('_', ' ')}): {use}")
+                   f"{s.learned:.1f} % learned ({s.fit}): {use}")
 
 
 def main() -> None:

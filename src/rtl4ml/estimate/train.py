@@ -21,21 +21,28 @@ from .designs import random_design
 from .mapping import cost
 from .run import design_structure
 
-TREES, DEPTH, RATE = 200, 2, 0.05
+TREES, RATE = 200, 0.05
 
 
 @dataclass(frozen=True)
 class Fit:
-    """A way of fitting the trees: scikit-learn's loss and the fewest designs in a leaf."""
+    """A way of fitting the trees: scikit-learn's loss, the fewest designs in a leaf and the
+    trees' depth."""
 
     loss: str
     leaf: int
+    depth: int
+
+    def __str__(self) -> str:
+        return f"{self.loss.replace('_', ' ')}, depth {self.depth}"
 
 
 #: the fits cross-validation chooses from, per family and resource. Squared error follows
 #: the mean log ratio of measured to analytic; absolute error its median, which a few
 #: designs far off do not pull (sMAPE weighs every design alike); Huber lies between.
-FITS = (Fit("squared_error", 5), Fit("huber", 5), Fit("absolute_error", 10))
+#: Trees of depth 3 learn interactions of three counts, and need more designs to.
+FITS = tuple(Fit(loss, leaf, depth) for depth in (2, 3)
+             for loss, leaf in (("squared_error", 5), ("huber", 5), ("absolute_error", 10)))
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ IDENTITY = Trees(0.0, 0.0, *(np.zeros((1, 1), dtype=t) for t in (np.int64, np.fl
 def _model(fit: Fit, seed: int):
     from sklearn.ensemble import GradientBoostingRegressor
 
-    return GradientBoostingRegressor(loss=fit.loss, n_estimators=TREES, max_depth=DEPTH, learning_rate=RATE,
+    return GradientBoostingRegressor(loss=fit.loss, n_estimators=TREES, max_depth=fit.depth, learning_rate=RATE,
                                      subsample=0.8, min_samples_leaf=fit.leaf, random_state=seed)
 
 
