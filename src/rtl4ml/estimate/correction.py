@@ -42,6 +42,11 @@ def layer_kind(impl) -> str:
     return {DenseImpl: "dense", PointwiseImpl: "activation", SoftmaxImpl: "softmax"}.get(type(impl), "other")
 
 
+def corrected(analytic: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """The analytic figures moved by the learned ``log(1 + measured) - log(1 + analytic)``."""
+    return np.maximum(np.rint(np.expm1(np.log1p(analytic) + delta)), 0)
+
+
 def feature_row(s: Structure, kind: str, analytic: int) -> np.ndarray:
     f = structure_features(s)
     values = [np.log1p(f[k]) for k in STRUCTURE_FEATURES] + [np.log1p(analytic)]
@@ -112,8 +117,7 @@ class Correction:
         return kind in self.kinds[family] and bool(np.all(x[:n] <= self.seen_max[family, resource][:n] + np.log(2)))
 
     def correct(self, family: Family, resource: str, x: np.ndarray, analytic: np.ndarray) -> np.ndarray:
-        delta = self.trees[family, resource].predict(x)
-        return np.maximum(np.rint(np.expm1(np.log1p(analytic) + delta)), 0).astype(np.int64)
+        return corrected(analytic, self.trees[family, resource].predict(x)).astype(np.int64)
 
     def save(self, path) -> None:
         from ..util.files import write_bytes_atomic

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..devices import Family
 from ..errors import ConfigError, ModelLoadError, PrecisionWarning
-from .correction import CORRECTED, Correction, Trees, feature_row, layer_kind
+from .correction import CORRECTED, Correction, Trees, corrected, feature_row, layer_kind
 from .dataset import FAMILY_OF
 from .designs import random_design
 from .mapping import cost
@@ -148,10 +148,6 @@ def _model(fit: Fit, seed: int):
                                      subsample=0.8, min_samples_leaf=fit.leaf, random_state=seed)
 
 
-def _corrected(analytic: np.ndarray, delta: np.ndarray) -> np.ndarray:
-    return np.maximum(np.rint(np.expm1(np.log1p(analytic) + delta)), 0)
-
-
 def train(table, seed: int = 0, folds: int = 5) -> tuple[Correction, dict]:
     """Fit the correction's trees on the records of ``table`` (a DataFrame of a dataset).
 
@@ -170,7 +166,7 @@ def train(table, seed: int = 0, folds: int = 5) -> tuple[Correction, dict]:
     for (family, resource), (x, analytic, measured) in data.items():
         target = np.log1p(measured) - np.log1p(analytic)
         folding = KFold(folds, shuffle=True, random_state=seed)
-        cross_validated = [(smape(_corrected(analytic, cross_val_predict(_model(f, seed), x, target, cv=folding)),
+        cross_validated = [(smape(corrected(analytic, cross_val_predict(_model(f, seed), x, target, cv=folding)),
                                   measured), f) for f in FITS]
         learned, fit = min(cross_validated, key=lambda p: p[0])
         scores = Scores(smape(analytic, measured), learned, fit)
