@@ -20,6 +20,7 @@ from .structure import (
     Memory,
     Structure,
     conversion,
+    lowest_one,
     pipeline,
     relu_conversion,
     shift_right,
@@ -201,31 +202,34 @@ def _bias_adder_bits(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], bia
     a, g = impl.arith, impl.graph
     _, exps, _ = _graph_values(g, a.x_lo, a.x_hi)
     kept, _ = _signs(g, biases)
-    lo, hi = ranges
-    live = _live_outputs(impl, ranges, biases)
+    sums = _sums(impl, ranges, biases)
+    relu = _relu_of_exact_sums(impl)
     total = 0
     for j, ref in enumerate(g.outputs):
         b = int(biases[j])
-        if ref is None or not live[j]:
+        if ref is None or (relu and sums[j][1] <= 0):
             continue  # a constant
         neg = kept[ref.idx] ^ ref.neg
         shift = max(int(exps[ref.idx]) + ref.shift + a.product_shift, 0)
         if not neg and b >> shift == 0:
             continue
-        start = shift if b >> shift == 0 else max(shift, (b & -b).bit_length() - 1)
-        width = bits_for(shift_right(int(lo[j]), -a.product_shift) + b, shift_right(int(hi[j]), -a.product_shift) + b)
-        total += max(width - start, 1)
+        start = shift if b >> shift == 0 else max(shift, lowest_one(b))
+        total += max(bits_for(*sums[j]) - start, 1)
     return total
 
 
-def _live_outputs(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases) -> list[bool]:
-    """Per output, whether it varies: a ReLU of a sum never above zero is the constant 0."""
+def _sums(impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases) -> list[tuple[int, int]]:
+    """Each output's sum in the accumulator's steps (``ranges`` of the products, then
+    the bias): its smallest and largest value."""
+    shift, (lo, hi) = impl.arith.product_shift, ranges
+    return [(shift_right(int(lo[j]), -shift) + int(biases[j]), shift_right(int(hi[j]), -shift) + int(biases[j]))
+            for j in range(impl.arith.n_out)]
+
+
+def _relu_of_exact_sums(impl: DenseImpl) -> bool:
+    """Whether a ReLU reads the sums as they are (a sum never above zero is then 0)."""
     a = impl.arith
-    if a.activation is None or a.activation.kind is not ActivationKind.RELU or not a.exact:
-        return [True] * a.n_out
-    shift, hi = a.product_shift, ranges[1]
-    return [(int(hi[j]) << shift if shift >= 0 else shift_right(int(hi[j]), -shift)) + int(biases[j]) > 0
-            for j in range(a.n_out)]
+    return a.activation is not None and a.activation.kind is ActivationKind.RELU and a.exact
 
 
 def _output_conversion(s: Structure, impl: DenseImpl, ranges: tuple[np.ndarray, np.ndarray], biases,
@@ -239,12 +243,8 @@ def _output_conversion(s: Structure, impl: DenseImpl, ranges: tuple[np.ndarray, 
             kind not in (None, ActivationKind.LINEAR, ActivationKind.RELU):
         conversion(s, a.n_out, impl.output.type.width)
         return
-    shift, (lo, hi) = a.product_shift, ranges
-    for j in range(a.n_out):
-        c_lo, c_hi = (int(lo[j]) << shift, int(hi[j]) << shift) if shift >= 0 else \
-            (shift_right(int(lo[j]), -shift), shift_right(int(hi[j]), -shift))
-        relu_conversion(s, 1, c_lo + biases[j], c_hi + biases[j], a.acc.frac_bits, kind is ActivationKind.RELU,
-                        result)
+    for lo, hi in _sums(impl, ranges, biases):
+        relu_conversion(s, 1, lo, hi, a.acc.frac_bits, kind is ActivationKind.RELU, result)
 
 
 def _folded(impl: DenseImpl, s: Structure, x_bits: int, w_bits: int, acc: int) -> None:

@@ -121,6 +121,12 @@ def shift_right(value: int, shift: int) -> int:
     return value >> shift if shift >= 0 else value << -shift
 
 
+def lowest_one(value: int) -> int:
+    """The position of the lowest one bit of a nonzero ``value``: below it, an adder with
+    this operand passes the other operand's bits through."""
+    return (value & -value).bit_length() - 1
+
+
 def conversion(s: Structure, elements: int, out_bits: int) -> None:
     """Rounding and saturation to a result type, the values unknown: an increment and a
     clamp per element."""
@@ -193,7 +199,7 @@ def division(s: Structure, elements: int, lo: int, hi: int, div: ConstDivision, 
     pos_hi = hi + div.offset
     pos_bits = bits_for(0, pos_hi)
     if div.offset:  # below the offset's lowest one bit (or the sum's) one operand is zero: no adder
-        s.adder_bits += elements * max(pos_bits - max((div.offset & -div.offset).bit_length() - 1, div.shift_left), 0)
+        s.adder_bits += elements * max(pos_bits - max(lowest_one(div.offset), div.shift_left), 0)
     q_lo, q_hi = (lo + div.offset) // div.den, pos_hi // div.den
     if q_hi:
         s.const_products[pos_bits, len(csd_digits(div.mult)), bits_for(0, pos_hi * div.mult)] += elements
